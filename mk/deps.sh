@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install everything the project needs from Debian's packages, and unpack the two guest
+# kernels into the cache. Idempotent: prints nothing when there is nothing to do.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/mk/kernels.env"
+cache=${SEAL_CACHE:-/var/cache/dm-seal}
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+say() { echo "deps: $*" >&2; }
+
+wanted_packages()
+{
+	local f
+	for f in "$top/mk/packages" "$top"/*/DEPS; do
+		[ -f "$f" ] && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$f"
+	done
+	local k
+	for k in 6_1 6_12; do
+		local kver=KVER_$k kpkg=KPKG_$k
+		echo "linux-headers-${!kver}=${!kpkg}"
+	done
+	echo "$KSRC_6_1=$KPKG_6_1"
+}
+
+# A package is missing when it is not installed, or installed at another version than pinned.
+missing_packages()
+{
+	local spec name ver have
+	while read -r spec; do
+		name=${spec%%=*}
+		ver=
+		[ "$name" != "$spec" ] && ver=${spec#*=}
+		have=$(dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$name" 2>/dev/null || true)
+		case "$have" in
+		ii*) [ -z "$ver" ] || [ "${have#ii }" = "$ver" ] || [ "${have:3}" = "$ver" ] || echo "$spec" ;;
+		*) echo "$spec" ;;
+		esac
+	done < <(wanted_packages | sort -u)
+}
+
+install_packages()
+{
+	local missing
+	missing=$(missing_packages)
+	[ -z "$missing" ] && return 0
+	say "installing from Debian: $(echo $missing)"
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+		-o Dpkg::Use-Pty=0 $missing >/dev/null
+}
+
+# The guest kernels are unpacked, never installed as the host's kernel.
+unpack_kernel()
+{
+	local kver=$1 pkgver=$2 dest=$cache/kernels/$1 tmp
+	[ -f "$dest/boot/vmlinuz-$kver" ] && [ -f "$dest/lib/modules/$kver/modules.dep" ] && return 0
+	say "unpacking guest kernel $kver ($pkgver)"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' RETURN
+	(cd "$tmp" && apt-get download -qq "linux-image-$kver=$pkgver" 2>/dev/null)
+	$SUDO rm -rf "$dest"
+	$SUDO mkdir -p "$dest"
+	$SUDO dpkg -x "$tmp"/linux-image-*.deb "$dest"
+	$SUDO depmod -b "$dest" "$kver"
+}
+
+# kselftest headers come from Debian's kernel source package, unpacked at deps time.
+unpack_kselftest()
+{
+	local dest=$cache/kselftest tarball
+	[ -f "$dest/kselftest_harness.h" ] && return 0
+	tarball=$(ls /usr/src/linux-source-6.1.tar.xz)
+	say "unpacking kselftest headers from $tarball"
+	$SUDO mkdir -p "$dest"
+	$SUDO tar -xJf "$tarball" -C "$dest" --strip-components=4 --wildcards \
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h'
+}
+
+install_packages
+unpack_kernel "$KVER_6_1" "$KPKG_6_1"
+unpack_kernel "$KVER_6_12" "$KPKG_6_12"
+unpack_kselftest

@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for tests that run inside a test guest (tests/vm/run); source after ktap.sh.
+# Every device a test creates is registered here and removed on exit, pass or fail.
+
+GUEST_DM_NAMES=
+GUEST_CLEANUPS=
+
+guest_cleanup()
+{
+	local name
+	for name in $GUEST_DM_NAMES; do
+		dmsetup remove --retry "$name" >/dev/null 2>&1
+	done
+	eval "$GUEST_CLEANUPS"
+}
+trap guest_cleanup EXIT
+
+# dm_track NAME: remove the dm device NAME when the test exits.
+dm_track() { GUEST_DM_NAMES="$1 $GUEST_DM_NAMES"; }
+
+# on_exit CMD: run CMD (a shell string) when the test exits.
+on_exit() { GUEST_CLEANUPS="$1; $GUEST_CLEANUPS"; }
+
+# ramdisk MIB: load brd with one RAM disk of MIB MiB; prints its path.
+ramdisk()
+{
+	modprobe brd rd_nr=1 rd_size=$(($1 * 1024)) max_part=0 || return 1
+	echo /dev/ram0
+}
+
+# random_hex BYTES: that many random bytes as hex (a test key; never a real one).
+random_hex() { head -c "$1" /dev/urandom | od -An -v -tx1 | tr -d ' \n'; }
+
+# seal_module_path: the dm-seal.ko built for the running kernel.
+seal_module_path() { echo "$SEAL_BUILD/kernel/$(uname -r)/dm-seal.ko"; }
+
+# load_seal: load dm-seal.ko (and dm-mod) unless the seal target is already there.
+load_seal()
+{
+	dmsetup targets 2>/dev/null | grep -q '^seal ' && return 0
+	modprobe dm-mod && modprobe xts && insmod "$(seal_module_path)"
+}

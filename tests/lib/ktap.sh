@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: GPL-2.0
+# KTAP (Documentation/dev-tools/ktap.rst) output for shell test files.
+#
+#   . tests/lib/ktap.sh
+#   ktap_begin 3              # or ktap_begin with no count: the plan is printed at the end
+#   ktap_check "reads back" cmp a b
+#   ktap_result "name" "$ok"  # ok = 0 for pass, anything else fail
+#   ktap_skip "name" "why"
+#   ktap_end                  # exits 0 if every test passed, 1 otherwise
+#
+# A skip is never a pass: the aggregator counts it separately.
+
+KTAP_N=0
+KTAP_FAILED=0
+KTAP_PLAN=
+
+ktap_begin()
+{
+	KTAP_PLAN=${1:-}
+	echo "KTAP version 1"
+	[ -n "$KTAP_PLAN" ] && echo "1..$KTAP_PLAN"
+	return 0
+}
+
+ktap_diag()
+{
+	local line
+	printf '%s\n' "$*" | while IFS= read -r line; do
+		echo "# $line"
+	done
+}
+
+# ktap_result NAME STATUS: STATUS 0 is ok, anything else is not ok.
+ktap_result()
+{
+	KTAP_N=$((KTAP_N + 1))
+	if [ "$2" = 0 ]; then
+		echo "ok $KTAP_N $1"
+	else
+		KTAP_FAILED=$((KTAP_FAILED + 1))
+		echo "not ok $KTAP_N $1"
+	fi
+}
+
+ktap_pass() { ktap_result "$1" 0; }
+ktap_fail() { [ -n "${2:-}" ] && ktap_diag "$2"; ktap_result "$1" 1; }
+
+ktap_skip()
+{
+	KTAP_N=$((KTAP_N + 1))
+	echo "ok $KTAP_N $1 # SKIP ${2:-}"
+}
+
+# ktap_check NAME CMD...: run CMD, show its output as diagnostics when it fails.
+ktap_check()
+{
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	[ $rc != 0 ] && ktap_diag "$name: '$*' exited $rc" "$out"
+	ktap_result "$name" $rc
+	return $rc
+}
+
+# ktap_check_fails NAME CMD...: the test passes when CMD fails.
+ktap_check_fails()
+{
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc = 0 ]; then
+		ktap_diag "$name: '$*' succeeded but must fail" "$out"
+		ktap_result "$name" 1
+		return 1
+	fi
+	ktap_result "$name" 0
+}
+
+ktap_end()
+{
+	[ -z "$KTAP_PLAN" ] && echo "1..$KTAP_N"
+	if [ -n "$KTAP_PLAN" ] && [ "$KTAP_PLAN" != "$KTAP_N" ]; then
+		ktap_diag "planned $KTAP_PLAN tests, ran $KTAP_N"
+		exit 1
+	fi
+	[ "$KTAP_FAILED" = 0 ] && exit 0
+	exit 1
+}
