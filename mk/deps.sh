@@ -70,20 +70,26 @@ unpack_kernel()
 	$SUDO depmod -b "$dest" "$kver"
 }
 
-# kselftest headers come from Debian's kernel source package, unpacked at deps time.
-unpack_kselftest()
+# From Debian's kernel source package, unpacked at deps time, never committed: the
+# kselftest headers, checkpatch and its data files, and crypto/testmgr.h (the IEEE 1619
+# XTS vectors the known-answer test reads).
+unpack_kernel_source_files()
 {
-	local dest=$cache/kselftest tarball
-	[ -f "$dest/kselftest_harness.h" ] && return 0
-	tarball=$(ls /usr/src/linux-source-6.1.tar.xz)
-	say "unpacking kselftest headers from $tarball"
+	local dest=$cache/linux-source tarball=/usr/src/$KSRC_6_1.tar.xz
+	[ -f "$dest/.done-$KPKG_6_1" ] && return 0
+	say "unpacking kselftest headers, checkpatch and testmgr.h from $tarball"
+	$SUDO rm -rf "$dest"
 	$SUDO mkdir -p "$dest"
-	$SUDO tar -xJf "$tarball" -C "$dest" --strip-components=4 --wildcards \
+	$SUDO tar -xJf "$tarball" -C "$dest" --strip-components=1 --wildcards \
 		'*/tools/testing/selftests/kselftest.h' \
-		'*/tools/testing/selftests/kselftest_harness.h'
+		'*/tools/testing/selftests/kselftest_harness.h' \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' \
+		'*/crypto/testmgr.h'
+	$SUDO touch "$dest/.done-$KPKG_6_1"
 }
 
 install_packages
 unpack_kernel "$KVER_6_1" "$KPKG_6_1"
 unpack_kernel "$KVER_6_12" "$KPKG_6_12"
-unpack_kselftest
+unpack_kernel_source_files
