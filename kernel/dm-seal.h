@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-seal: per-sector AES-XTS encryption with keys from the kernel keyring.
+ *
+ * Declarations shared by the target (dm-seal-target.c), its data path
+ * (dm-seal-io.c) and its key handling (dm-seal-key.c).
+ */
+#ifndef DM_SEAL_H
+#define DM_SEAL_H
+
+#include <crypto/skcipher.h>
+#include <linux/bio.h>
+#include <linux/blk_types.h>
+#include <linux/device-mapper.h>
+#include <linux/mempool.h>
+#include <linux/mutex.h>
+#include <linux/percpu_counter.h>
+#include <linux/scatterlist.h>
+#include <linux/workqueue.h>
+
+#define DM_MSG_PREFIX "seal"
+
+#define SEAL_CIPHER		"aes-xts-plain64"
+#define SEAL_CRYPTO_ALG		"xts(aes)"
+#define SEAL_IV_SIZE		16
+#define SEAL_MAX_KEY_SIZE	64
+#define SEAL_MAX_SECTOR_SIZE	4096
+
+/*
+ * A crypto sector is normally one piece of one page; a bio whose segments
+ * cut a crypto sector into more pieces than this is failed.
+ */
+#define SEAL_MAX_SG		(SEAL_MAX_SECTOR_SIZE >> SECTOR_SHIFT)
+
+/* Bits in seal_target.flags */
+enum {
+	SEAL_KEY_VALID,		/* the tfm holds the key from the keyring */
+	SEAL_SUSPENDED,		/* between postsuspend and resume */
+};
+
+/* Counters reported by STATUSTYPE_INFO, in this order */
+enum seal_stat {
+	SEAL_STAT_READ_SECTORS,
+	SEAL_STAT_WRITE_SECTORS,
+	SEAL_STAT_READ_ERRORS,
+	SEAL_STAT_WRITE_ERRORS,
+	SEAL_STAT_NR,
+};
+
+enum seal_key_type {
+	SEAL_KEY_LOGON,
+	SEAL_KEY_USER,
+	SEAL_KEY_ENCRYPTED,
+	SEAL_KEY_TRUSTED,
+};
+
+/**
+ * struct seal_key_ref - where a key comes from: ``:<size>:<type>:<desc>``
+ * @size: key size in bytes, 32 (AES-128-XTS) or 64 (AES-256-XTS)
+ * @type: keyring key type
+ * @desc: key description, looked up in the keyrings of the loading process
+ *
+ * Never holds key bytes. Printed back by STATUSTYPE_TABLE.
+ */
+struct seal_key_ref {
+	unsigned int size;
+	enum seal_key_type type;
+	char *desc;
+};
+
+/**
+ * struct seal_target - one seal mapping
+ * @dev: the lower device, which holds the ciphertext
+ * @start: start of the mapping on @dev in 512-byte sectors (<offset>)
+ * @iv_offset: added to the target-relative sector to form the IV sector
+ * @sector_size: crypto sector size in bytes, 512 to 4096
+ * @sector_shift: log2(@sector_size) - SECTOR_SHIFT
+ * @iv_large_sectors: the IV counts @sector_size units, not 512-byte sectors
+ * @allow_discards: discards are passed down to @dev
+ * @tfm: xts(aes) transform; after the table is loaded, the only place in
+ *	the target that holds the key
+ * @key: the keyring key @tfm was last loaded from; protected by @key_lock
+ * @flags: %SEAL_KEY_VALID, %SEAL_SUSPENDED
+ * @key_lock: serialises key messages, suspend/resume and status
+ * @crypt_wq: runs encryption and decryption in process context
+ * @bs: bios for read clones and for write bounce bios
+ * @page_pool: bounce pages for writes
+ * @bounce_lock: lets one write at a time wait for pages from @page_pool, so
+ *	that partial allocations cannot deadlock the pool
+ * @stats: counters reported by STATUSTYPE_INFO, indexed by enum seal_stat
+ */
+struct seal_target {
+	struct dm_dev *dev;
+	sector_t start;
+	u64 iv_offset;
+	unsigned int sector_size;
+	unsigned int sector_shift;
+	bool iv_large_sectors;
+	bool allow_discards;
+
+	struct crypto_skcipher *tfm;
+	struct seal_key_ref key;
+	unsigned long flags;
+	struct mutex key_lock;		/* key messages vs. suspend, status */
+
+	struct workqueue_struct *crypt_wq;
+	struct bio_set bs;
+	mempool_t page_pool;
+	struct mutex bounce_lock;	/* one write waits for pages */
+
+	struct percpu_counter stats[SEAL_STAT_NR];
+};
+
+/**
+ * struct seal_io - per-bio state, kept in the bio's per-io data
+ * @st: the target
+ * @base: the bio handed to seal_map()
+ * @bounce: for writes, the bio that carries the ciphertext to the lower
+ *	device in bounce pages; NULL for reads, which decrypt in place
+ * @work: runs seal_io_work() for this bio
+ * @sector: target-relative sector of @base
+ * @iter_in: position in @base of the next crypto sector to convert
+ * @iter_out: position in @bounce of the next crypto sector (writes)
+ * @iv_sector: target-relative sector plus iv_offset of the next crypto
+ *	sector, in 512-byte units
+ * @status: the first error, or BLK_STS_OK
+ * @iv: plain64 IV of the crypto sector being converted
+ * @sg_in: source of the crypto sector being converted
+ * @sg_out: destination of the crypto sector being converted (writes)
+ *
+ * The skcipher request follows in memory, see seal_io_req().
+ */
+struct seal_io {
+	struct seal_target *st;
+	struct bio *base;
+	struct bio *bounce;
+	struct work_struct work;
+	sector_t sector;
+	struct bvec_iter iter_in;
+	struct bvec_iter iter_out;
+	u64 iv_sector;
+	blk_status_t status;
+	__le64 iv[SEAL_IV_SIZE / sizeof(__le64)];
+	struct scatterlist sg_in[SEAL_MAX_SG];
+	struct scatterlist sg_out;
+};
+
+/* dm-seal-io.c */
+unsigned int seal_per_io_data_size(struct crypto_skcipher *tfm);
+int seal_map(struct dm_target *ti, struct bio *bio);
+
+/* dm-seal-key.c */
+int seal_key_parse(char *arg, struct seal_key_ref *ref, char **error);
+void seal_key_ref_free(struct seal_key_ref *ref);
+const char *seal_key_type_name(enum seal_key_type type);
+int seal_key_load(struct crypto_skcipher *tfm, const struct seal_key_ref *ref,
+		  char **error);
+int seal_key_wipe(struct crypto_skcipher *tfm, unsigned int size);
+
+#endif /* DM_SEAL_H */
