@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Passphrases, PINs and recovery keys in, straight into secret buffers
+ * (no stdio buffering, no copies): from a key file, from the terminal
+ * with echo off, or from systemd's password agents when there is no
+ * terminal in a systemd boot (systemd-ask-password).
+ *
+ * Returns 0 or a negative errno; -ENOTTY means no source is available.
+ */
+#ifndef SEAL_ASKPASS_H
+#define SEAL_ASKPASS_H
+
+#include "secret.h"
+
+#define SEAL_PASSPHRASE_MAX	512
+#define SEAL_KEYFILE_MAX	8192
+
+/* Whole file, verbatim ("-" = standard input). */
+int askpass_file(const char *path, struct secret **ret);
+/* One line, without its newline. @id names the request for agents. */
+int askpass_prompt(const char *prompt, const char *id, struct secret **ret);
+/* A new passphrase: from @file, else prompted twice and compared. */
+int askpass_new(const char *file, const char *prompt, const char *id, struct secret **ret);
+
+/* 64 lowercase hex digits in 8 dash-separated groups, from getrandom(). */
+int recovery_key_generate(struct secret **ret);
+
+#endif /* SEAL_ASKPASS_H */

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sealctl list DEV: keyslots, what unlocks each, and the tokens.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "commands.h"
+#include "luks.h"
+#include "report.h"
+#include "token.h"
+#include "tpm2.h"
+
+struct slot_row {
+	int slot;
+	const char *kind;	/* tpm2, passphrase, recovery, or a foreign token type */
+	int token;		/* -1 without a token */
+	const char *pbkdf;
+	char details[160];
+};
+
+static void describe_slot(struct crypt_device *cd, int slot, struct slot_row *row)
+{
+	struct crypt_pbkdf_type pbkdf;
+	const char *type, *json;
+	int token = -1;
+
+	memset(row, 0, sizeof(*row));
+	row->slot = slot;
+	row->token = -1;
+	row->pbkdf = crypt_keyslot_get_pbkdf(cd, slot, &pbkdf) == 0 ? pbkdf.type : "?";
+	type = luks_keyslot_token_type(cd, slot, &token);
+	row->token = token;
+	if (!type) {
+		row->kind = "passphrase";
+	} else if (!strcmp(type, SEAL_RECOVERY_TOKEN_TYPE)) {
+		row->kind = "recovery";
+	} else if (!strcmp(type, SEAL_TOKEN_TYPE)) {
+		struct seal_token tok;
+		const char *why = NULL;
+		char pcrs[80];
+
+		row->kind = "tpm2";
+		if (crypt_token_json_get(cd, token, &json) < 0 || seal_token_parse(json, &tok, &why) < 0) {
+			snprintf(row->details, sizeof(row->details), "token malformed: %s", why ?: "?");
+			return;
+		}
+		seal_tpm_format_pcrs(tok.sealed.pcr_mask, pcrs, sizeof(pcrs));
+		snprintf(row->details, sizeof(row->details), "pcrs=%s bank=sha256 pin=%s", pcrs,
+			 tok.sealed.pin ? "yes" : "no");
+		if (tok.sealed.pcr_initial_mask) {
+			size_t n = strlen(row->details);
+
+			seal_tpm_format_pcrs(tok.sealed.pcr_initial_mask, pcrs, sizeof(pcrs));
+			snprintf(row->details + n, sizeof(row->details) - n, " at-reset=%s", pcrs);
+		}
+	} else {
+		row->kind = type;
+	}
+}
+
+static enum seal_exit print_json(struct crypt_device *cd, int max)
+{
+	_cleanup_json_ json_object *root = json_object_new_object();
+	json_object *slots = json_object_new_array();
+
+	if (!root || !slots)
+		return SEAL_EXIT_FAILURE;
+	json_object_object_add(root, "uuid", json_object_new_string(crypt_get_uuid(cd)));
+	json_object_object_add(root, "keyslots", slots);
+	for (int s = 0; s < max; s++) {
+		crypt_keyslot_info ki = crypt_keyslot_status(cd, s);
+		struct slot_row row;
+		json_object *o;
+
+		if (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST)
+			continue;
+		describe_slot(cd, s, &row);
+		o = json_object_new_object();
+		json_object_object_add(o, "keyslot", json_object_new_int(s));
+		json_object_object_add(o, "type", json_object_new_string(row.kind));
+		json_object_object_add(o, "pbkdf", json_object_new_string(row.pbkdf));
+		if (row.token >= 0)
+			json_object_object_add(o, "token", json_object_new_int(row.token));
+		if (row.details[0])
+			json_object_object_add(o, "details", json_object_new_string(row.details));
+		json_object_array_add(slots, o);
+	}
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+	return SEAL_EXIT_OK;
+}
+
+enum seal_exit cmd_list(const struct seal_opts *o, char **argv)
+{
+	const char *path = argv[0];
+	_cleanup_crypt_ struct crypt_device *cd = NULL;
+	int max = crypt_keyslot_max(CRYPT_LUKS2);
+	enum seal_exit e;
+
+	e = volume_load(path, &cd);
+	if (e != SEAL_EXIT_OK)
+		return e;
+	if (o->json)
+		return print_json(cd, max);
+	printf("%-8s %-12s %-6s %-9s %s\n", "KEYSLOT", "TYPE", "TOKEN", "PBKDF", "DETAILS");
+	for (int s = 0; s < max; s++) {
+		crypt_keyslot_info ki = crypt_keyslot_status(cd, s);
+		struct slot_row row;
+		char token[12] = "-";
+
+		if (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST)
+			continue;
+		describe_slot(cd, s, &row);
+		if (row.token >= 0)
+			snprintf(token, sizeof(token), "%d", row.token);
+		printf("%-8d %-12s %-6s %-9s %s\n", s, row.kind, token, row.pbkdf, row.details);
+	}
+	return SEAL_EXIT_OK;
+}

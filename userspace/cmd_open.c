@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sealctl open DEV NAME: the unsealer. Unlock (unlock.c), hand the DEK to
+ * the kernel keyring, load the seal table, drop the key, wipe, and extend
+ * PCR 15 so the TPM secret cannot be unsealed again this boot.
+ *
+ * The table is the one `cryptsetup open` loads for the same header, with
+ * the target named seal and the key named by description only:
+ *
+ *   0 <len> seal aes-xts-plain64 :64:logon:seal:<uuid> <iv_offset> <maj:min> <offset>
+ *     [1 sector_size:<n>]
+ *
+ * (libcryptsetup 2.6.1 never sets iv_large_sectors for LUKS2: IVs count
+ * 512-byte sectors whatever the encryption sector size.)
+ *
+ * Failure leaves nothing behind: no mapping, no keyring key, no header
+ * write (nothing here writes the header).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "cleanup.h"
+#include "commands.h"
+#include "dm.h"
+#include "hygiene.h"
+#include "keyring.h"
+#include "luks.h"
+#include "measure.h"
+#include "report.h"
+#include "tpm2.h"
+#include "unlock.h"
+
+#define DM_NAME_MAX 127
+
+static bool valid_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!len || len > DM_NAME_MAX || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	return !strchr(name, '/');
+}
+
+/* SEAL-<uuid without dashes>-<name>, as CRYPT-LUKS2-... is for dm-crypt */
+static void dm_uuid(const char *luks_uuid, const char *name, char *buf, size_t size)
+{
+	size_t n = snprintf(buf, size, "%s", SEAL_DM_UUID_PREFIX);
+
+	for (const char *p = luks_uuid; *p && n + 1 < size; p++)
+		if (*p != '-')
+			buf[n++] = *p;
+	snprintf(buf + n, size - n, "-%s", name);
+}
+
+static enum seal_exit load_table(struct crypt_device *cd, const char *path, const char *name,
+				 const struct seal_opts *o, const struct secret *vk)
+{
+	const char *uuid = crypt_get_uuid(cd);
+	uint32_t sector = crypt_get_sector_size(cd);
+	uint64_t offset = crypt_get_data_offset(cd), size;
+	char desc[96], params[512], dmuuid[160], opts[32] = "";
+	key_serial_t key = 0;
+	struct stat st;
+	int r;
+
+	if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return fail(SEAL_EXIT_NO_DEVICE, path, "not a block device (attach an image with losetup)");
+	if (device_size(path, &size) < 0)
+		return fail(SEAL_EXIT_NO_DEVICE, path, "cannot read the device size");
+	if (keyring_description(uuid, desc, sizeof(desc)) < 0)
+		return fail(SEAL_EXIT_FAILURE, path, "UUID too long");
+	if (sector != 512)
+		snprintf(opts, sizeof(opts), " 1 sector_size:%u", sector);
+	snprintf(params, sizeof(params), "%s-%s :%zu:logon:%s %llu %u:%u %llu%s",
+		 crypt_get_cipher(cd), crypt_get_cipher_mode(cd), vk->len, desc,
+		 (unsigned long long)crypt_get_iv_offset(cd), major(st.st_rdev), minor(st.st_rdev),
+		 (unsigned long long)offset, opts);
+	dm_uuid(uuid, name, dmuuid, sizeof(dmuuid));
+
+	r = keyring_add_logon(desc, vk->data, vk->len, &key);
+	if (r < 0)
+		return fail(SEAL_EXIT_KEYRING, path, "cannot add the key to the kernel keyring: %s",
+			    strerror(-r));
+	r = dm_create(name, dmuuid, size / 512 - offset, SEAL_DM_TARGET, params, o->read_only);
+	/* loaded or not, the kernel holds its own copy now: drop ours */
+	keyring_drop(key);
+	if (r < 0) {
+		bool present = false;
+
+		if (dm_target_present(SEAL_DM_TARGET, &present) < 0)
+			return fail(SEAL_EXIT_DM, path, "device-mapper unavailable: %s", strerror(-r));
+		if (!present)
+			return fail(SEAL_EXIT_DM, path, "kernel has no seal target (load dm-seal.ko)");
+		return fail(SEAL_EXIT_DM, path, "loading the seal table for %s failed: %s", name,
+			    strerror(-r));
+	}
+	return SEAL_EXIT_OK;
+}
+
+/* PCR 15 <- measurement; a missing TPM only earns a note. */
+static enum seal_exit measure(const char *path, const struct seal_opts *o, const char *measurement,
+			      bool must)
+{
+	_cleanup_tpm_ struct seal_tpm *t = NULL;
+	int r;
+
+	r = seal_tpm_connect(seal_tpm_tcti(o->tcti), &t);
+	if (r == -ENODEV && !must) {
+		debug(path, "no TPM2: PCR %d not extended", SEAL_TPM_MEASURE_PCR);
+		return SEAL_EXIT_OK;
+	}
+	if (r == 0)
+		r = seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, measurement, strlen(measurement));
+	if (r < 0)
+		return fail(tpm_exit_code(r), path, "cannot extend PCR %d: %s", SEAL_TPM_MEASURE_PCR,
+			    tpm_cause(r));
+	return SEAL_EXIT_OK;
+}
+
+enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
+{
+	const char *path = argv[0], *name = argv[1];
+	_cleanup_crypt_ struct crypt_device *cd = NULL;
+	struct unlocked u = { 0 };
+	struct dm_mapping m;
+	char measurement[SEAL_MEASUREMENT_MAX];
+	enum seal_exit e, me;
+	int r;
+
+	if (!o->test_passphrase && !name)
+		return fail(SEAL_EXIT_USAGE, path, "open needs a mapping NAME (or --test-passphrase)");
+	if (process_hygiene() < 0)
+		return fail(SEAL_EXIT_FAILURE, path, "cannot harden the process: %s", strerror(errno));
+	e = volume_load(path, &cd);
+	if (e != SEAL_EXIT_OK)
+		return e;
+	e = volume_check_seal(cd, path);
+	if (e != SEAL_EXIT_OK)
+		return e;
+	if (!o->test_passphrase) {
+		if (!valid_name(name))
+			return fail(SEAL_EXIT_USAGE, path, "invalid mapping name '%s'", name);
+		r = dm_query(name, &m);
+		if (r == 0 && m.exists) {
+			dm_mapping_clear(&m);
+			return fail(SEAL_EXIT_NAME_IN_USE, path, "mapping name %s is already in use", name);
+		}
+		dm_mapping_clear(&m);
+		if (r < 0)
+			return fail(SEAL_EXIT_DM, path, "device-mapper unavailable: %s", strerror(-r));
+	}
+
+	e = unlock_volume(cd, path, o, &u);
+	if (e != SEAL_EXIT_OK) {
+		/* a secret came out of the TPM but opened nothing: measure that too */
+		if (u.tpm_unsealed && !o->test_passphrase &&
+		    measurement_build(crypt_get_uuid(cd), NULL, measurement, sizeof(measurement)) == 0)
+			(void)measure(path, o, measurement, true);
+		unlocked_clear(&u);
+		return e;
+	}
+	if (o->test_passphrase) {
+		note(path, "keyslot %d unlocks the volume", u.keyslot);
+		unlocked_clear(&u);
+		return SEAL_EXIT_OK;
+	}
+	r = measurement_build(crypt_get_uuid(cd), u.volume_key, measurement, sizeof(measurement));
+	if (r < 0) {
+		unlocked_clear(&u);
+		return fail(SEAL_EXIT_FAILURE, path, "cannot build the PCR measurement: %s", strerror(-r));
+	}
+	e = load_table(cd, path, name, o, u.volume_key);
+	unlocked_clear(&u);
+	/*
+	 * An unsealed TPM secret is measured away even when the mapping failed:
+	 * unseal-once-per-boot holds on every path.
+	 */
+	if (e != SEAL_EXIT_OK && !u.tpm_unsealed)
+		return e;
+	me = measure(path, o, measurement, u.tpm_unsealed);
+	if (e != SEAL_EXIT_OK)
+		return e;
+	if (me != SEAL_EXIT_OK) {
+		(void)dm_remove(name);
+		return me;
+	}
+	debug(path, "opened as /dev/mapper/%s (keyslot %d)", name, u.keyslot);
+	return SEAL_EXIT_OK;
+}

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * device-mapper ioctls through libdevmapper (see dm.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libdevmapper.h>
+
+#include "cleanup.h"
+#include "dm.h"
+
+static void dm_task_destroyp(struct dm_task **t)
+{
+	if (*t)
+		dm_task_destroy(*t);
+}
+
+#define _cleanup_dm_task_ _cleanup_(dm_task_destroyp)
+
+void dm_mapping_clear(struct dm_mapping *m)
+{
+	free(m->params);
+	memset(m, 0, sizeof(*m));
+}
+
+int dm_query(const char *name, struct dm_mapping *m)
+{
+	_cleanup_dm_task_ struct dm_task *t = dm_task_create(DM_DEVICE_TABLE);
+	struct dm_info info;
+	uint64_t start, length;
+	char *type = NULL, *params = NULL;
+	const char *uuid;
+
+	memset(m, 0, sizeof(*m));
+	if (!t)
+		return -ENOMEM;
+	if (!dm_task_set_name(t, name))
+		return -EINVAL;
+	dm_task_secure_data(t);
+	if (!dm_task_run(t))
+		return errno == ENXIO || errno == ENODEV ? 0 : (errno ? -errno : -EIO);
+	if (!dm_task_get_info(t, &info))
+		return -EIO;
+	if (!info.exists)
+		return 0;
+	m->exists = true;
+	m->read_only = info.read_only;
+	m->suspended = info.suspended;
+	m->open_count = info.open_count;
+	uuid = dm_task_get_uuid(t);
+	if (uuid)
+		snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
+	dm_get_next_target(t, NULL, &start, &length, &type, &params);
+	if (type)
+		snprintf(m->target, sizeof(m->target), "%s", type);
+	m->length = length;
+	m->params = strdup(params ?: "");
+	return m->params ? 0 : -ENOMEM;
+}
+
+int dm_target_present(const char *target, bool *ret)
+{
+	_cleanup_dm_task_ struct dm_task *t = dm_task_create(DM_DEVICE_LIST_VERSIONS);
+	struct dm_versions *v, *last;
+
+	*ret = false;
+	if (!t)
+		return -ENOMEM;
+	if (!dm_task_run(t))
+		return errno ? -errno : -ENODEV;
+	v = dm_task_get_versions(t);
+	do {
+		if (!strcmp(v->name, target))
+			*ret = true;
+		last = v;
+		v = (struct dm_versions *)((char *)v + v->next);
+	} while (last != v);
+	return 0;
+}
+
+int dm_create(const char *name, const char *uuid, uint64_t length, const char *target,
+	      const char *params, bool read_only)
+{
+	_cleanup_dm_task_ struct dm_task *t = dm_task_create(DM_DEVICE_CREATE);
+	uint32_t cookie = 0;
+	int r = 0;
+
+	if (!t)
+		return -ENOMEM;
+	if (!dm_task_set_name(t, name) || !dm_task_set_uuid(t, uuid) ||
+	    !dm_task_add_target(t, 0, length, target, params))
+		return -EINVAL;
+	if (read_only && !dm_task_set_ro(t))
+		return -EINVAL;
+	dm_task_secure_data(t);
+	if (!dm_task_set_cookie(t, &cookie, 0))
+		return -EIO;
+	if (!dm_task_run(t))
+		r = errno ? -errno : -EIO;
+	(void)dm_udev_wait(cookie);
+	return r;
+}
+
+int dm_remove(const char *name)
+{
+	_cleanup_dm_task_ struct dm_task *t = dm_task_create(DM_DEVICE_REMOVE);
+	uint32_t cookie = 0;
+	int r = 0;
+
+	if (!t)
+		return -ENOMEM;
+	if (!dm_task_set_name(t, name))
+		return -EINVAL;
+	dm_task_retry_remove(t);
+	if (!dm_task_set_cookie(t, &cookie, 0))
+		return -EIO;
+	if (!dm_task_run(t))
+		r = errno ? -errno : -EIO;
+	(void)dm_udev_wait(cookie);
+	return r;
+}
+
+int dm_find_by_uuid_prefix(const char *prefix, char **ret_name)
+{
+	_cleanup_dm_task_ struct dm_task *t = dm_task_create(DM_DEVICE_LIST);
+	struct dm_names *n;
+	unsigned int next = 0;
+
+	if (!t)
+		return -ENOMEM;
+	if (!dm_task_run(t))
+		return errno ? -errno : -ENODEV;
+	n = dm_task_get_names(t);
+	if (!n || !n->dev)
+		return -ENOENT;
+	do {
+		struct dm_mapping m;
+
+		n = (struct dm_names *)((char *)n + next);
+		if (dm_query(n->name, &m) == 0 && m.exists &&
+		    !strncmp(m.uuid, prefix, strlen(prefix))) {
+			dm_mapping_clear(&m);
+			*ret_name = strdup(n->name);
+			return *ret_name ? 0 : -ENOMEM;
+		}
+		dm_mapping_clear(&m);
+		next = n->next;
+	} while (next);
+	return -ENOENT;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sealctl's exit codes: one table, documented in sealctl(8) (EXIT STATUS).
+ * Never renumber an entry; scripts and the initramfs depend on them.
+ */
+#ifndef SEAL_EXITCODE_H
+#define SEAL_EXITCODE_H
+
+#define SEAL_EXIT_CODES(X)						\
+	X(OK,             0, "success")					\
+	X(FAILURE,        1, "unexpected error (out of memory, I/O error)")	\
+	X(USAGE,          2, "invalid command line")			\
+	X(NO_DEVICE,      3, "device or mapping missing, unreadable or too small") \
+	X(NOT_LUKS,       4, "not a LUKS2 device")				\
+	X(HEADER_CORRUPT, 5, "LUKS2 header damaged in both copies")	\
+	X(UNSUPPORTED,    6, "LUKS volume seal cannot handle (cipher, key size, LUKS1, reencryption)") \
+	X(EXISTS,         7, "device already carries a signature (format without --force)") \
+	X(NAME_IN_USE,    8, "mapping name already in use")		\
+	X(BAD_PASSPHRASE, 9, "no keyslot accepts the passphrase or key file") \
+	X(NO_KEY,        10, "no unlock method left (no token worked, no passphrase source)") \
+	X(TPM_ABSENT,    11, "no TPM2 reachable through the TCTI")	\
+	X(TPM_PCR,       12, "PCR values differ from the sealed policy")	\
+	X(TPM_LOCKOUT,   13, "TPM2 in dictionary-attack lockout")		\
+	X(TPM_PRIMARY,   14, "TPM2 primary key differs from the one recorded at enrollment") \
+	X(TPM_PIN,       15, "TPM2 PIN wrong or missing")		\
+	X(TPM_ERROR,     16, "other TPM2 error")				\
+	X(TOKEN,         17, "seal-tpm2 token metadata malformed")	\
+	X(REFUSED,       18, "refused: last keyslot, unknown slot, or nothing to do") \
+	X(DM,            19, "device-mapper failure (seal target missing, table rejected)") \
+	X(KEYRING,       20, "kernel keyring failure")
+
+enum seal_exit {
+#define SEAL_EXIT_ENUM(name, num, text) SEAL_EXIT_##name = num,
+	SEAL_EXIT_CODES(SEAL_EXIT_ENUM)
+#undef SEAL_EXIT_ENUM
+};
+
+const char *seal_exit_text(enum seal_exit code);
+
+#endif /* SEAL_EXITCODE_H */

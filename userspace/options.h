@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The parsed command line, handed to every command (no global state).
+ */
+#ifndef SEAL_OPTIONS_H
+#define SEAL_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct seal_opts {
+	const char *key_file;		/* existing passphrase (format: the first one) */
+	const char *new_key_file;	/* new passphrase for enroll/rotate-kek */
+	const char *pin_file;		/* TPM2 PIN */
+	const char *tcti;		/* NULL: $SEAL_TCTI or device:/dev/tpmrm0 */
+	uint32_t pcrs;			/* PCR mask for enroll tpm2 */
+	bool pcrs_set;			/* --pcrs given (rotate-kek keeps a slot's PCRs otherwise) */
+	uint32_t sector_size;
+	unsigned int tries;
+	bool pin;
+	bool force;
+	bool test_passphrase;
+	bool read_only;
+	bool json;
+	bool token_only;
+	bool no_tokens;
+};
+
+#endif /* SEAL_OPTIONS_H */

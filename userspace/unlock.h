@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The unsealer: obtain the volume key (DEK) of a loaded LUKS2 device.
+ *
+ *   1. own seal-tpm2 tokens, unsealed directly (once each);
+ *   2. tokens of any other installed libcryptsetup plugin (systemd-tpm2...),
+ *      through a keyslot context;
+ *   3. the key file, or a prompt (terminal / password agent) with a
+ *      limited number of tries.
+ *
+ * Prints one line per failed method and returns an exit code.
+ */
+#ifndef SEAL_UNLOCK_H
+#define SEAL_UNLOCK_H
+
+#include <stdbool.h>
+
+#include <libcryptsetup.h>
+
+#include "exitcode.h"
+#include "options.h"
+#include "secret.h"
+
+struct unlocked {
+	struct secret *volume_key;
+	int keyslot;
+	bool tpm_unsealed;	/* a seal-tpm2 secret was unsealed (even if unused) */
+};
+
+void unlocked_clear(struct unlocked *u);
+
+enum seal_exit unlock_volume(struct crypt_device *cd, const char *path,
+			     const struct seal_opts *opts, struct unlocked *out);
+
+/* For other commands that talk to the TPM: errno (tpm2.h) -> exit code/text. */
+enum seal_exit tpm_exit_code(int r);
+const char *tpm_cause(int r);
+
+/* The PIN for a PIN-protected token: --pin-file, else a prompt. */
+int read_pin(const struct seal_opts *opts, const char *path, struct secret **ret);
+
+#endif /* SEAL_UNLOCK_H */
