@@ -44,13 +44,9 @@ enum seal_exit cmd_remove_slot(const struct seal_opts *o, char **argv)
 	if (luks_active_keyslots(cd) == 1 && !o->force)
 		return fail(SEAL_EXIT_REFUSED, path,
 			    "keyslot %d is the last one: without it the data is lost (use --force)", slot);
-	r = crypt_keyslot_destroy(cd, slot);
+	r = luks_destroy_keyslot(cd, slot);
 	if (r < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "cannot remove keyslot %d: %s", slot, strerror(-r));
-	r = luks_remove_tokens_of_keyslot(cd, slot);
-	if (r < 0)
-		return fail(SEAL_EXIT_FAILURE, path, "keyslot %d removed, but not its token: %s",
-			    slot, strerror(-r));
 	note(path, "keyslot %d removed", slot);
 	return SEAL_EXIT_OK;
 }

@@ -60,14 +60,10 @@ static enum seal_exit rotate_one(struct crypt_device *cd, const char *path,
 	if (e != SEAL_EXIT_OK)
 		return e;
 	/* the new KEK is committed: now the old one goes */
-	r = crypt_keyslot_destroy(cd, old);
+	r = luks_destroy_keyslot(cd, old);
 	if (r < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "new keyslot %d added, old keyslot %d not removed: %s",
 			    slot, old, strerror(-r));
-	r = luks_remove_tokens_of_keyslot(cd, old);
-	if (r < 0)
-		return fail(SEAL_EXIT_FAILURE, path, "old keyslot %d removed, not its token: %s",
-			    old, strerror(-r));
 	note(path, "keyslot %d replaced by keyslot %d", old, slot);
 	return SEAL_EXIT_OK;
 }

@@ -207,21 +207,35 @@ int luks_pbkdf_minimal(struct crypt_device *cd)
 	return crypt_set_pbkdf_type(cd, &minimal);
 }
 
-int luks_remove_tokens_of_keyslot(struct crypt_device *cd, int keyslot)
+uint32_t luks_keyslot_tokens(struct crypt_device *cd, int keyslot)
 {
 	int max = crypt_token_max(CRYPT_LUKS2);
+	uint32_t mask = 0;
 
-	for (int t = 0; t < max; t++) {
+	for (int t = 0; t < max && t < 32; t++)
+		if (crypt_token_is_assigned(cd, t, keyslot) == 0)
+			mask |= 1u << t;
+	return mask;
+}
+
+int luks_destroy_keyslot(struct crypt_device *cd, int keyslot)
+{
+	/* libcryptsetup unassigns the slot from its tokens: note them first */
+	uint32_t tokens = luks_keyslot_tokens(cd, keyslot);
+	int r = crypt_keyslot_destroy(cd, keyslot);
+
+	if (r < 0)
+		return r;
+	for (int t = 0; t < 32; t++) {
 		const char *json;
-		int r;
 
-		if (crypt_token_json_get(cd, t, &json) < 0)
+		if (!(tokens & (1u << t)))
 			continue;
-		if (crypt_token_is_assigned(cd, t, keyslot) != 0)
-			continue;
-		r = crypt_token_unassign_keyslot(cd, t, keyslot);
-		if (r < 0)
-			return r;
+		if (crypt_token_is_assigned(cd, t, keyslot) == 0) {
+			r = crypt_token_unassign_keyslot(cd, t, keyslot);
+			if (r < 0)
+				return r;
+		}
 		/* a token left with no keyslot is an orphan: drop it */
 		if (crypt_token_json_get(cd, t, &json) >= 0 && seal_token_first_keyslot(json) == -ENOENT) {
 			r = crypt_token_json_set(cd, t, NULL);

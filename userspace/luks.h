@@ -40,8 +40,10 @@ int luks_pbkdf_passphrase(struct crypt_device *cd);
 /* PBKDF2 at the minimum cost for high-entropy TPM secrets. */
 int luks_pbkdf_minimal(struct crypt_device *cd);
 
-/* Token ids assigned to @keyslot, iterated with a callback. */
-int luks_remove_tokens_of_keyslot(struct crypt_device *cd, int keyslot);
+/* Bit n set: token n is assigned to @keyslot. */
+uint32_t luks_keyslot_tokens(struct crypt_device *cd, int keyslot);
+/* Destroy @keyslot and every token that served only it. */
+int luks_destroy_keyslot(struct crypt_device *cd, int keyslot);
 /* Type of the first token assigned to @keyslot (static until next call) or NULL. */
 const char *luks_keyslot_token_type(struct crypt_device *cd, int keyslot, int *ret_token);
 int luks_active_keyslots(struct crypt_device *cd);

@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced by every tests/userspace/*.sh: paths, a scratch directory, swtpm on
+# loopback, header hashes and the assertion helper. Everything started here
+# is stopped on exit.
+
+set -u
+
+HELPERS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HELPERS/../../.." && pwd)
+SEAL_BUILD=${SEAL_BUILD:-$TOP/build}
+UBUILD=${SEAL_USERSPACE_BUILD:-$SEAL_BUILD/userspace}
+SEALCTL=$UBUILD/sealctl
+TOOL=$UBUILD/tests/seal-tpm-tool
+PLUGIN=$UBUILD/libcryptsetup-token-seal-tpm2.so
+TOKEN_DIR=$(cryptsetup --help 2>/dev/null | sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
+
+. "$TOP/tests/lib/ktap.sh"
+
+# Argon2id at its minimum cost for test volumes (documented in sealctl(8)).
+export SEAL_TEST_FAST_PBKDF=1
+export TSS2_LOG=all+none
+unset SEAL_TCTI
+
+WORK=$(mktemp -d /tmp/seal-test.XXXXXX)
+SEAL_PIDS=()
+
+cleanup()
+{
+	local pid
+	for pid in "${SEAL_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+require()
+{
+	local tool
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null; then
+			ktap_begin 1
+			ktap_skip "all" "$tool not installed"
+			exit 0
+		fi
+	done
+	if [ ! -x "$SEALCTL" ] || [ ! -x "$TOOL" ]; then
+		echo "# build first: make -C userspace O=$UBUILD all $TOOL" >&2
+		exit 1
+	fi
+}
+
+# Two consecutive free TCP ports on 127.0.0.1 (command and control channel).
+free_port_pair()
+{
+	python3 - <<'PY'
+import random, socket
+while True:
+    p = random.randrange(20000, 60000, 2)
+    socks = []
+    try:
+        for q in (p, p + 1):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); socks.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in socks: s.close()
+    print(p); break
+PY
+}
+
+wait_port()
+{
+	local i
+	for i in $(seq 100); do
+		python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" \
+			2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# swtpm_start [STATE_DIR]: a fresh (or kept) TPM; sets SWTPM_PORT, SWTPM_PID,
+# SEAL_TCTI and TPM2TOOLS_TCTI.
+swtpm_start()
+{
+	local state=${1:-$WORK/tpm.$RANDOM}
+	mkdir -p "$state"
+	SWTPM_PORT=$(free_port_pair)
+	swtpm socket --tpm2 --tpmstate dir="$state" \
+		--server type=tcp,port="$SWTPM_PORT",bindaddr=127.0.0.1 \
+		--ctrl type=tcp,port=$((SWTPM_PORT + 1)),bindaddr=127.0.0.1 \
+		--flags not-need-init,startup-clear >"$WORK/swtpm.log" 2>&1 &
+	SWTPM_PID=$!
+	SEAL_PIDS+=("$SWTPM_PID")
+	wait_port "$SWTPM_PORT" || { echo "# swtpm did not start" >&2; cat "$WORK/swtpm.log" >&2; exit 1; }
+	export SEAL_TCTI="swtpm:host=127.0.0.1,port=$SWTPM_PORT"
+	export TPM2TOOLS_TCTI=$SEAL_TCTI
+}
+
+swtpm_stop()
+{
+	kill "$SWTPM_PID" 2>/dev/null
+	wait "$SWTPM_PID" 2>/dev/null
+}
+
+# A closed port: the TCTI for "no TPM".
+no_tpm_tcti()
+{
+	echo "swtpm:host=127.0.0.1,port=$(free_port_pair)"
+}
+
+hdr_hash()
+{
+	head -c $((16 << 20)) "$1" | sha256sum | cut -d' ' -f1
+}
+
+new_image()
+{
+	rm -f "$1"
+	truncate -s "${2:-32M}" "$1"
+}
+
+# expect NAME RC REGEX CMD...: CMD exits RC and its output matches REGEX.
+expect()
+{
+	local name=$1 want=$2 regex=$3 out rc
+	shift 3
+	out=$("$@" 2>&1 </dev/null)
+	rc=$?
+	if [ "$rc" = "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$regex"; then
+		ktap_result "$name" 0
+		return 0
+	fi
+	ktap_diag "$name: '$*' exited $rc (want $want), output must match /$regex/:" "$out"
+	ktap_result "$name" 1
+	return 1
+}
+
+# ktap_same NAME A B: two strings equal.
+ktap_same()
+{
+	[ "$2" = "$3" ] && { ktap_result "$1" 0; return 0; }
+	ktap_diag "$1: '$2' != '$3'"
+	ktap_result "$1" 1
+	return 1
+}
+
+# with_plugin CMD...: run CMD with our token plugin in libcryptsetup's plugin
+# directory. libcryptsetup 2.6.1 has no run-time plugin path (no
+# crypt_token_set_external_path before 2.7), so a private mount namespace
+# bind-mounts a copy of the directory with the plugin added.
+with_plugin()
+{
+	local dir=$WORK/plugins
+	if [ ! -d "$dir" ]; then
+		mkdir -p "$dir"
+		cp -a "$TOKEN_DIR"/. "$dir"/ 2>/dev/null
+		cp "$PLUGIN" "$dir"/
+	fi
+	unshare -m bash -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' - "$dir" "$TOKEN_DIR" "$@"
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test-only TPM tool, built against the TPM layer with SEAL_TESTING:
+ *
+ *   seal-tpm-tool [--plaintext] roundtrip HEX   seal HEX (PCR 16 policy), unseal, print hex
+ *   seal-tpm-tool unseal-token IMAGE [TOKEN]    unseal a seal-tpm2 token, print the secret hex
+ *
+ * --plaintext runs without salted, parameter-encrypted sessions: the bus
+ * capture test uses it as its control (the secret must then be visible).
+ * The TPM comes from $SEAL_TCTI. Never built into sealctl or the plugin.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libcryptsetup.h>
+
+#include "secret.h"
+#include "token.h"
+#include "tpm2.h"
+
+static void print_hex(const struct secret *s)
+{
+	for (size_t i = 0; i < s->len; i++)
+		printf("%02x", s->data[i]);
+	putchar('\n');
+}
+
+static int parse_hex(const char *hex, struct secret **ret)
+{
+	size_t n = strlen(hex) / 2;
+	struct secret *s = secret_new(n);
+
+	if (!s || strlen(hex) % 2)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int b;
+
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -EINVAL;
+		s->data[i] = b;
+	}
+	s->len = n;
+	*ret = s;
+	return 0;
+}
+
+static int roundtrip(const char *hex)
+{
+	_cleanup_secret_ struct secret *in = NULL, *out = NULL;
+	_cleanup_tpm_ struct seal_tpm *t = NULL;
+	struct seal_tpm_sealed sealed;
+	int r;
+
+	if (parse_hex(hex, &in) < 0)
+		return fprintf(stderr, "bad hex\n"), 2;
+	r = seal_tpm_connect(seal_tpm_tcti(NULL), &t);
+	if (r == 0)
+		r = seal_tpm_seal(t, 1u << 16, in, NULL, &sealed);
+	if (r == 0)
+		r = seal_tpm_unseal(t, &sealed, NULL, &out);
+	if (r < 0) {
+		fprintf(stderr, "seal-tpm-tool: %s (%s)\n", strerror(-r), t ? seal_tpm_error(t) : "");
+		return 1;
+	}
+	print_hex(out);
+	return 0;
+}
+
+static int unseal_token(const char *image, int token)
+{
+	_cleanup_secret_ struct secret *out = NULL;
+	_cleanup_tpm_ struct seal_tpm *t = NULL;
+	_cleanup_crypt_ struct crypt_device *cd = NULL;
+	struct seal_token tok;
+	const char *json, *why = NULL;
+	int r;
+
+	if (crypt_init(&cd, image) < 0 || crypt_load(cd, CRYPT_LUKS2, NULL) < 0 ||
+	    crypt_token_json_get(cd, token, &json) < 0 || seal_token_parse(json, &tok, &why) < 0)
+		return fprintf(stderr, "seal-tpm-tool: no seal-tpm2 token %d (%s)\n", token, why ?: ""), 1;
+	r = seal_tpm_connect(seal_tpm_tcti(NULL), &t);
+	if (r == 0)
+		r = seal_tpm_unseal(t, &tok.sealed, NULL, &out);
+	if (r < 0) {
+		fprintf(stderr, "seal-tpm-tool: %s\n", strerror(-r));
+		return 1;
+	}
+	print_hex(out);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	if (i < argc && !strcmp(argv[i], "--plaintext")) {
+		seal_tpm_testing_plaintext = true;
+		i++;
+	}
+	if (i + 1 < argc && !strcmp(argv[i], "roundtrip"))
+		return roundtrip(argv[i + 1]);
+	if (i + 1 < argc && !strcmp(argv[i], "unseal-token"))
+		return unseal_token(argv[i + 1], i + 2 < argc ? atoi(argv[i + 2]) : 0);
+	fprintf(stderr, "usage: seal-tpm-tool [--plaintext] roundtrip HEX | unseal-token IMAGE [TOKEN]\n");
+	return 2;
+}
