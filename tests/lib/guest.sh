@@ -40,3 +40,25 @@ load_seal()
 	dmsetup targets 2>/dev/null | grep -q '^seal ' && return 0
 	modprobe dm-mod && modprobe xts && insmod "$(seal_module_path)"
 }
+
+# table_refused NAME TABLE MESSAGE: creating a device with TABLE must fail, the kernel must
+# log "seal: MESSAGE" for it (ti->error), and no device may be left behind. Test result NAME.
+table_refused()
+{
+	local name=$1 table=$2 message=$3 before out rc=0
+	before=$(dmesg | wc -l)
+	if out=$(dmsetup create refused --table "$table" 2>&1); then
+		ktap_diag "$name: the table was accepted: $table"
+		dmsetup remove refused >/dev/null 2>&1
+		rc=1
+	elif ! dmesg | tail -n +$((before + 1)) | grep -qF "seal: $message"; then
+		ktap_diag "$name: wanted 'seal: $message' in dmesg; got:" \
+			"$(dmesg | tail -n +$((before + 1)) | tail -3)" "$out"
+		rc=1
+	elif dmsetup info refused >/dev/null 2>&1; then
+		ktap_diag "$name: a device was left behind"
+		dmsetup remove refused >/dev/null 2>&1
+		rc=1
+	fi
+	ktap_result "$name" $rc
+}
