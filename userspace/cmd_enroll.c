@@ -30,7 +30,7 @@ enum seal_exit cmd_enroll(const struct seal_opts *o, char **argv)
 		return fail(SEAL_EXIT_USAGE, path, "unknown KEK type '%s' (tpm2, passphrase, recovery)", kind);
 	if (process_hygiene() < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "cannot harden the process: %s", strerror(errno));
-	e = volume_load(path, &cd);
+	e = volume_load(path, false, &cd);
 	if (e != SEAL_EXIT_OK)
 		return e;
 	if (!strcmp(kind, "passphrase")) {

@@ -2,6 +2,7 @@
 /*
  * sealctl list DEV: keyslots, what unlocks each, and the tokens.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,10 +61,31 @@ static void describe_slot(struct crypt_device *cd, int slot, struct slot_row *ro
 	}
 }
 
+/* Tokens that unlock nothing: malformed seal-tpm2 tokens and orphans. */
+static int token_problem(struct crypt_device *cd, int id, const char **type, char *buf, size_t size)
+{
+	const char *json, *why = NULL;
+	struct seal_token tok;
+	crypt_token_info st = crypt_token_status(cd, id, type);
+
+	if (st == CRYPT_TOKEN_INACTIVE || st == CRYPT_TOKEN_INVALID ||
+	    crypt_token_json_get(cd, id, &json) < 0)
+		return 0;
+	if (!strcmp(*type, SEAL_TOKEN_TYPE) && seal_token_parse(json, &tok, &why) < 0) {
+		snprintf(buf, size, "malformed: %s", why ?: "?");
+		return 1;
+	}
+	if (seal_token_first_keyslot(json) == -ENOENT) {
+		snprintf(buf, size, "assigned to no keyslot");
+		return 1;
+	}
+	return 0;
+}
+
 static enum seal_exit print_json(struct crypt_device *cd, int max)
 {
 	_cleanup_json_ json_object *root = json_object_new_object();
-	json_object *slots = json_object_new_array();
+	json_object *slots = json_object_new_array(), *problems;
 
 	if (!root || !slots)
 		return SEAL_EXIT_FAILURE;
@@ -87,6 +109,21 @@ static enum seal_exit print_json(struct crypt_device *cd, int max)
 			json_object_object_add(o, "details", json_object_new_string(row.details));
 		json_object_array_add(slots, o);
 	}
+	problems = json_object_new_array();
+	json_object_object_add(root, "token-problems", problems);
+	for (int t = 0; t < crypt_token_max(CRYPT_LUKS2); t++) {
+		const char *type;
+		char why[96];
+		json_object *o;
+
+		if (!token_problem(cd, t, &type, why, sizeof(why)))
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "token", json_object_new_int(t));
+		json_object_object_add(o, "type", json_object_new_string(type));
+		json_object_object_add(o, "problem", json_object_new_string(why));
+		json_object_array_add(problems, o);
+	}
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
 	return SEAL_EXIT_OK;
 }
@@ -98,7 +135,7 @@ enum seal_exit cmd_list(const struct seal_opts *o, char **argv)
 	int max = crypt_keyslot_max(CRYPT_LUKS2);
 	enum seal_exit e;
 
-	e = volume_load(path, &cd);
+	e = volume_load(path, true, &cd);
 	if (e != SEAL_EXIT_OK)
 		return e;
 	if (o->json)
@@ -115,6 +152,13 @@ enum seal_exit cmd_list(const struct seal_opts *o, char **argv)
 		if (row.token >= 0)
 			snprintf(token, sizeof(token), "%d", row.token);
 		printf("%-8d %-12s %-6s %-9s %s\n", s, row.kind, token, row.pbkdf, row.details);
+	}
+	for (int t = 0; t < crypt_token_max(CRYPT_LUKS2); t++) {
+		const char *type;
+		char why[96];
+
+		if (token_problem(cd, t, &type, why, sizeof(why)))
+			printf("token %d (%s): %s\n", t, type, why);
 	}
 	return SEAL_EXIT_OK;
 }

@@ -134,7 +134,7 @@ enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
 		return fail(SEAL_EXIT_USAGE, path, "open needs a mapping NAME (or --test-passphrase)");
 	if (process_hygiene() < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "cannot harden the process: %s", strerror(errno));
-	e = volume_load(path, &cd);
+	e = volume_load(path, true, &cd);
 	if (e != SEAL_EXIT_OK)
 		return e;
 	e = volume_check_seal(cd, path);

@@ -32,7 +32,7 @@ enum seal_exit cmd_remove_slot(const struct seal_opts *o, char **argv)
 	enum seal_exit e;
 	int slot, r;
 
-	e = volume_load(path, &cd);
+	e = volume_load(path, false, &cd);
 	if (e != SEAL_EXIT_OK)
 		return e;
 	slot = parse_keyslot(argv[1], crypt_keyslot_max(CRYPT_LUKS2));

@@ -78,7 +78,7 @@ enum seal_exit cmd_rotate_kek(const struct seal_opts *o, char **argv)
 
 	if (process_hygiene() < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "cannot harden the process: %s", strerror(errno));
-	e = volume_load(path, &cd);
+	e = volume_load(path, false, &cd);
 	if (e != SEAL_EXIT_OK)
 		return e;
 	if (argv[1]) {

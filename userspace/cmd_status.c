@@ -61,7 +61,7 @@ static enum seal_exit status_volume(const struct seal_opts *o, const char *path)
 	size_t n;
 	int r;
 
-	e = volume_load(path, &cd);
+	e = volume_load(path, true, &cd);
 	if (e != SEAL_EXIT_OK)
 		return e;
 	uuid = crypt_get_uuid(cd);

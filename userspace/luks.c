@@ -102,7 +102,7 @@ int device_wipe_signatures(const char *path)
 	return r;
 }
 
-enum seal_exit volume_load(const char *path, struct crypt_device **ret)
+enum seal_exit volume_load(const char *path, bool read_only, struct crypt_device **ret)
 {
 	_cleanup_crypt_ struct crypt_device *cd = NULL;
 	_cleanup_free_ char *sig = NULL;
@@ -115,6 +115,13 @@ enum seal_exit volume_load(const char *path, struct crypt_device **ret)
 		return fail(SEAL_EXIT_NO_DEVICE, path, "device not found");
 	if (r < 0)
 		return fail(SEAL_EXIT_NO_DEVICE, path, "cannot open device: %s", strerror(-r));
+	/*
+	 * With metadata locking on, libcryptsetup 2.6.1 rewrites a damaged
+	 * header copy from the good one whenever it loads the header. Readers
+	 * must not write: without locking it only reads (and uses) the good copy.
+	 */
+	if (read_only)
+		crypt_metadata_locking(NULL, 0);
 	r = crypt_init(&cd, path);
 	if (r < 0)
 		return fail(SEAL_EXIT_NO_DEVICE, path, "cannot open device: %s", strerror(-r));

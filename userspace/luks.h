@@ -30,8 +30,10 @@ int device_wipe_signatures(const char *path);
 /*
  * Open @path and load its LUKS2 header; on failure print one line and
  * return the exit code (NO_DEVICE, NOT_LUKS, HEADER_CORRUPT, UNSUPPORTED).
+ * @read_only: the command never writes the header, so a damaged copy is
+ * left as it is (not auto-repaired) and the good copy is used.
  */
-enum seal_exit volume_load(const char *path, struct crypt_device **ret);
+enum seal_exit volume_load(const char *path, bool read_only, struct crypt_device **ret);
 /* The checks `open` needs: aes-xts-plain64, 512-bit key, data area present. */
 enum seal_exit volume_check_seal(struct crypt_device *cd, const char *path);
 

@@ -70,7 +70,7 @@ proxy_stop
 secret=$("$TOOL" unseal-token "$img" 0)
 expect "the secret searched for is the real keyslot passphrase" 0 "Command successful" \
 	cryptsetup open -v --test-passphrase --key-slot 1 \
-	--key-file <(printf %s "$secret" | xxd -r -p | base64 -w0) "$img"
+	--key-file <(hex_to_b64 "$secret") "$img"
 test -s "$WORK/enroll.cap" && test -s "$WORK/unseal.cap"
 ktap_result "captures are not empty" $?
 hits "enrollment capture: secret never in clear" "$WORK/enroll.cap" "$secret" zero

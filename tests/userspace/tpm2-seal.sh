@@ -19,7 +19,7 @@ expect "token unseals without interaction" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 secret=$("$TOOL" unseal-token "$img" 0)
 expect "unsealed secret (base64) is the keyslot passphrase" 0 "Command successful" \
-	cryptsetup open --test-passphrase -v --key-slot 1 --key-file <(printf %s "$secret" | xxd -r -p | base64 -w0 | tr -d '\n') "$img"
+	cryptsetup open --test-passphrase -v --key-slot 1 --key-file <(hex_to_b64 "$secret") "$img"
 ktap_same "secret is 32 bytes" "${#secret}" 64
 
 expect "round trip of a chosen secret (PCR 16 policy)" 0 "^00ff00ff" \

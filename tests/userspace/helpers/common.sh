@@ -161,3 +161,9 @@ with_plugin()
 	fi
 	unshare -m bash -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' - "$dir" "$TOKEN_DIR" "$@"
 }
+
+# hex_to_b64 HEX: the keyslot passphrase form of a TPM secret
+hex_to_b64()
+{
+	python3 -c 'import sys, base64; print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode(), end="")' "$1"
+}
