@@ -91,7 +91,7 @@ static enum seal_exit load_table(struct crypt_device *cd, const char *path, cons
 		bool present = false;
 
 		if (dm_target_present(SEAL_DM_TARGET, &present) < 0)
-			return fail(SEAL_EXIT_DM, path, "device-mapper unavailable: %s", strerror(-r));
+			return fail(SEAL_EXIT_DM, path, "device-mapper unavailable: %s", r == -ENODEV ? "no driver in this kernel" : strerror(-r));
 		if (!present)
 			return fail(SEAL_EXIT_DM, path, "kernel has no seal target (load dm-seal.ko)");
 		return fail(SEAL_EXIT_DM, path, "loading the seal table for %s failed: %s", name,
@@ -150,7 +150,7 @@ enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
 		}
 		dm_mapping_clear(&m);
 		if (r < 0)
-			return fail(SEAL_EXIT_DM, path, "device-mapper unavailable: %s", strerror(-r));
+			return fail(SEAL_EXIT_DM, path, "device-mapper unavailable: %s", r == -ENODEV ? "no driver in this kernel" : strerror(-r));
 	}
 
 	e = unlock_volume(cd, path, o, &u);

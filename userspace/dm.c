@@ -3,6 +3,8 @@
  * device-mapper ioctls through libdevmapper (see dm.h).
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,33 @@ static void dm_task_destroyp(struct dm_task **t)
 }
 
 #define _cleanup_dm_task_ _cleanup_(dm_task_destroyp)
+
+/*
+ * Why a task failed: -ENODEV when there is no device-mapper driver at all
+ * (errno is not reliable then), else the ioctl's own errno.
+ */
+static bool driver_present(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/misc", "re");
+	char line[128];
+
+	if (!f)
+		return true;	/* cannot tell: let the ioctl's errno speak */
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, " device-mapper"))
+			return true;
+	return false;
+}
+
+static int task_error(struct dm_task *t)
+{
+	int e;
+
+	if (!driver_present())
+		return -ENODEV;
+	e = dm_task_get_errno(t);
+	return e ? -e : -EIO;
+}
 
 void dm_mapping_clear(struct dm_mapping *m)
 {
@@ -35,12 +64,16 @@ int dm_query(const char *name, struct dm_mapping *m)
 
 	memset(m, 0, sizeof(*m));
 	if (!t)
-		return -ENOMEM;
+		return driver_present() ? -ENOMEM : -ENODEV;
 	if (!dm_task_set_name(t, name))
 		return -EINVAL;
 	dm_task_secure_data(t);
-	if (!dm_task_run(t))
-		return errno == ENXIO || errno == ENODEV ? 0 : (errno ? -errno : -EIO);
+	if (!dm_task_run(t)) {
+		int r = task_error(t);
+
+		/* no such mapping is an answer, not an error */
+		return r == -ENXIO ? 0 : r;
+	}
 	if (!dm_task_get_info(t, &info))
 		return -EIO;
 	if (!info.exists)
@@ -67,9 +100,9 @@ int dm_target_present(const char *target, bool *ret)
 
 	*ret = false;
 	if (!t)
-		return -ENOMEM;
+		return driver_present() ? -ENOMEM : -ENODEV;
 	if (!dm_task_run(t))
-		return errno ? -errno : -ENODEV;
+		return task_error(t);
 	v = dm_task_get_versions(t);
 	do {
 		if (!strcmp(v->name, target))
@@ -88,7 +121,7 @@ int dm_create(const char *name, const char *uuid, uint64_t length, const char *t
 	int r = 0;
 
 	if (!t)
-		return -ENOMEM;
+		return driver_present() ? -ENOMEM : -ENODEV;
 	if (!dm_task_set_name(t, name) || !dm_task_set_uuid(t, uuid) ||
 	    !dm_task_add_target(t, 0, length, target, params))
 		return -EINVAL;
@@ -98,7 +131,7 @@ int dm_create(const char *name, const char *uuid, uint64_t length, const char *t
 	if (!dm_task_set_cookie(t, &cookie, 0))
 		return -EIO;
 	if (!dm_task_run(t))
-		r = errno ? -errno : -EIO;
+		r = task_error(t);
 	(void)dm_udev_wait(cookie);
 	return r;
 }
@@ -110,14 +143,14 @@ int dm_remove(const char *name)
 	int r = 0;
 
 	if (!t)
-		return -ENOMEM;
+		return driver_present() ? -ENOMEM : -ENODEV;
 	if (!dm_task_set_name(t, name))
 		return -EINVAL;
 	dm_task_retry_remove(t);
 	if (!dm_task_set_cookie(t, &cookie, 0))
 		return -EIO;
 	if (!dm_task_run(t))
-		r = errno ? -errno : -EIO;
+		r = task_error(t);
 	(void)dm_udev_wait(cookie);
 	return r;
 }
@@ -129,9 +162,9 @@ int dm_find_by_uuid_prefix(const char *prefix, char **ret_name)
 	unsigned int next = 0;
 
 	if (!t)
-		return -ENOMEM;
+		return driver_present() ? -ENOMEM : -ENODEV;
 	if (!dm_task_run(t))
-		return errno ? -errno : -ENODEV;
+		return task_error(t);
 	n = dm_task_get_names(t);
 	if (!n || !n->dev)
 		return -ENOENT;
