@@ -94,6 +94,8 @@ static enum seal_exit load_table(struct crypt_device *cd, const char *path, cons
 			return fail(SEAL_EXIT_DM, path, "device-mapper unavailable: %s", r == -ENODEV ? "no driver in this kernel" : strerror(-r));
 		if (!present)
 			return fail(SEAL_EXIT_DM, path, "kernel has no seal target (load dm-seal.ko)");
+		if (r == -EEXIST)
+			return fail(SEAL_EXIT_NAME_IN_USE, path, "mapping name %s is already in use", name);
 		return fail(SEAL_EXIT_DM, path, "loading the seal table for %s failed: %s", name,
 			    strerror(-r));
 	}
@@ -128,7 +130,7 @@ enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
 	struct dm_mapping m;
 	char measurement[SEAL_MEASUREMENT_MAX];
 	enum seal_exit e, me;
-	int r;
+	int r, keyslot;
 
 	if (!o->test_passphrase && !name)
 		return fail(SEAL_EXIT_USAGE, path, "open needs a mapping NAME (or --test-passphrase)");
@@ -172,6 +174,7 @@ enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
 		unlocked_clear(&u);
 		return fail(SEAL_EXIT_FAILURE, path, "cannot build the PCR measurement: %s", strerror(-r));
 	}
+	keyslot = u.keyslot;
 	e = load_table(cd, path, name, o, u.volume_key);
 	unlocked_clear(&u);
 	/*
@@ -187,6 +190,6 @@ enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
 		(void)dm_remove(name);
 		return me;
 	}
-	debug(path, "opened as /dev/mapper/%s (keyslot %d)", name, u.keyslot);
+	debug(path, "opened as /dev/mapper/%s (keyslot %d)", name, keyslot);
 	return SEAL_EXIT_OK;
 }

@@ -83,6 +83,25 @@ expect "stock luksDump shows the token through the plugin" 0 "tpm2-pcrs: +7\+15"
 expect "sealctl unlocks with the token" 0 "keyslot 3 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 
+# a foreign token (libcryptsetup's built-in luks2-keyring) goes through a
+# keyslot context after the own tokens
+expect "foreign token (luks2-keyring) unlocks when the TPM is away" 0 \
+	"token 0 \(seal-tpm2\): no TPM2 reachable.*|keyslot 0 unlocks" \
+	keyctl session - sh -c 'keyctl add user sealtest:p1 "$(cat "$1")" @s >/dev/null &&
+		cryptsetup token add --key-description sealtest:p1 --key-slot 0 "$2" &&
+		SEAL_TCTI=$3 "$4" open --test-passphrase --token-only "$2"' - \
+	"$WORK/p1" "$img" "$(no_tpm_tcti)" "$SEALCTL"
+ktap_same "... and it was the luks2-keyring token" \
+	"$(keyctl session - sh -c 'keyctl add user sealtest:p1 "$(cat "$1")" @s >/dev/null &&
+		SEAL_TCTI=$3 "$4" open --test-passphrase --token-only "$2" 2>&1' - \
+		"$WORK/p1" "$img" "$(no_tpm_tcti)" "$SEALCTL" 2>/dev/null | tail -1)" \
+	"sealctl: $img: keyslot 0 unlocks the volume"
+expect "foreign token without its key: one line, then the next method" 0 \
+	"token [0-9]+ \(luks2-keyring\): no usable key" \
+	env SEAL_TCTI="$(no_tpm_tcti)" "$SEALCTL" open --test-passphrase -d "$WORK/p1" "$img"
+cryptsetup token remove --token-id "$(cryptsetup luksDump --dump-json-metadata "$img" |
+	jq -r '.tokens | to_entries[] | select(.value.type=="luks2-keyring") | .key')" "$img"
+
 # rotate-kek: a new TPM secret, the old keyslot and token gone, data key kept
 digest=$(dump | sed -n '/^Digests:/,$p' | sed -n 's/^\tDigest: *//p')
 expect "rotate-kek (tpm2 keyslots)" 0 "keyslot 3 replaced by keyslot 4" \
