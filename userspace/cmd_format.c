@@ -59,7 +59,7 @@ enum seal_exit cmd_format(const struct seal_opts *o, char **argv)
 		return SEAL_EXIT_FAILURE;
 	r = askpass_new(o->key_file, prompt, path, &pass);
 	if (r < 0)
-		return fail(r == -ENOTTY ? SEAL_EXIT_NO_KEY : SEAL_EXIT_BAD_PASSPHRASE, path,
+		return fail(r == -ENOTTY || r == -ENOENT ? SEAL_EXIT_NO_KEY : SEAL_EXIT_BAD_PASSPHRASE, path,
 			    "cannot read a new passphrase: %s",
 			    r == -EBADMSG ? "the two entries differ" :
 			    r == -ENODATA ? "empty" :

@@ -48,7 +48,8 @@ static enum seal_exit rotate_one(struct crypt_device *cd, const char *path,
 			return SEAL_EXIT_FAILURE;
 		r = askpass_new(o->new_key_file, prompt, path, &pass);
 		if (r < 0)
-			return fail(SEAL_EXIT_BAD_PASSPHRASE, path, "cannot read a new passphrase: %s",
+			return fail(r == -ENOTTY || r == -ENOENT ? SEAL_EXIT_NO_KEY : SEAL_EXIT_BAD_PASSPHRASE,
+				    path, "cannot read a new passphrase: %s",
 				    r == -EBADMSG ? "the two entries differ" :
 				    r == -ENOTTY ? "no terminal (use --new-key-file)" : strerror(-r));
 		e = add_passphrase_slot(cd, path, vk, pass, &slot);

@@ -255,7 +255,7 @@ static enum seal_exit try_passphrases(struct attempt *a, struct unlocked *out)
 
 		r = askpass_file(a->opts->key_file, &pass);
 		if (r < 0)
-			return fail(r == -ENOENT ? SEAL_EXIT_NO_DEVICE : SEAL_EXIT_FAILURE, a->path,
+			return fail(SEAL_EXIT_NO_KEY, a->path,
 				    "cannot read key file %s: %s", a->opts->key_file, strerror(-r));
 		r = get_key(a, CRYPT_ANY_SLOT, pass, out);
 		if (r == -EPERM || r == -ENOENT)

@@ -4,6 +4,7 @@
  *
  *   seal-tpm-tool [--plaintext] roundtrip HEX   seal HEX (PCR 16 policy), unseal, print hex
  *   seal-tpm-tool unseal-token IMAGE [TOKEN]    unseal a seal-tpm2 token, print the secret hex
+ *   seal-tpm-tool measure UUID HEXKEY           extend PCR 15 as `sealctl open` does, print the event
  *
  * --plaintext runs without salted, parameter-encrypted sessions: the bus
  * capture test uses it as its control (the secret must then be visible).
@@ -15,6 +16,7 @@
 
 #include <libcryptsetup.h>
 
+#include "measure.h"
 #include "secret.h"
 #include "token.h"
 #include "tpm2.h"
@@ -90,6 +92,26 @@ static int unseal_token(const char *image, int token)
 	return 0;
 }
 
+static int measure(const char *uuid, const char *hex)
+{
+	_cleanup_secret_ struct secret *vk = NULL;
+	_cleanup_tpm_ struct seal_tpm *t = NULL;
+	char event[SEAL_MEASUREMENT_MAX];
+	int r;
+
+	if (parse_hex(hex, &vk) < 0 || measurement_build(uuid, vk, event, sizeof(event)) < 0)
+		return fprintf(stderr, "bad arguments\n"), 2;
+	r = seal_tpm_connect(seal_tpm_tcti(NULL), &t);
+	if (r == 0)
+		r = seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, event, strlen(event));
+	if (r < 0) {
+		fprintf(stderr, "seal-tpm-tool: %s\n", strerror(-r));
+		return 1;
+	}
+	puts(event);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -102,6 +124,9 @@ int main(int argc, char **argv)
 		return roundtrip(argv[i + 1]);
 	if (i + 1 < argc && !strcmp(argv[i], "unseal-token"))
 		return unseal_token(argv[i + 1], i + 2 < argc ? atoi(argv[i + 2]) : 0);
-	fprintf(stderr, "usage: seal-tpm-tool [--plaintext] roundtrip HEX | unseal-token IMAGE [TOKEN]\n");
+	if (i + 2 < argc && !strcmp(argv[i], "measure"))
+		return measure(argv[i + 1], argv[i + 2]);
+	fprintf(stderr, "usage: seal-tpm-tool [--plaintext] roundtrip HEX | unseal-token IMAGE [TOKEN]"
+		" | measure UUID HEXKEY\n");
 	return 2;
 }

@@ -50,6 +50,32 @@ expect "--pcrs 7 without 15 still unseals" 0 "tpm2 enrolled in keyslot [0-9]+ \(
 expect "the PCR-7-only token unlocks" 0 "unlocks the volume" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 
+# the unsealer's measurement: what `sealctl open` extends after an unlock
+swtpm_stop
+swtpm_start "$WORK/tpm-m"
+img3=$WORK/img3
+new_image "$img3"
+"$SEALCTL" format "$img3" -d "$WORK/pass" 2>/dev/null
+"$SEALCTL" enroll "$img3" tpm2 -d "$WORK/pass" 2>/dev/null
+uuid=$(cryptsetup luksUUID "$img3")
+key=$(od -An -tx1 -N64 /dev/urandom | tr -d ' \n')
+event=$("$TOOL" measure "$uuid" "$key")
+printf '%s\n' "$event" | grep -Eqx "seal:$uuid:[0-9a-f]{64}"
+ktap_result "measurement is seal:UUID:HMAC" $?
+case $event in *"$key"* | *"${key:0:64}"* | *"${key:64}"*) ktap_result "measurement does not contain the key" 1 ;;
+	*) ktap_result "measurement does not contain the key" 0 ;; esac
+want=$(python3 -c 'import hashlib, sys
+e = hashlib.sha256(sys.argv[1].encode()).digest()
+print(hashlib.sha256(bytes(32) + e).hexdigest())' "$event")
+got=$(tpm2_pcrread sha256:15 | sed -n 's/.*15 *: *0x//p' | tr 'A-F' 'a-f')
+ktap_same "PCR 15 = extend(0, sha256(measurement))" "$got" "$want"
+expect "after the measurement the token refuses (unseal once per boot)" 12 "PCR values differ" \
+	"$SEALCTL" open --test-passphrase --token-only "$img3"
+expect "... and the passphrase still opens" 0 "keyslot 0 unlocks" \
+	"$SEALCTL" open --test-passphrase -d "$WORK/pass" "$img3"
+swtpm_stop
+swtpm_start "$WORK/tpm-a"
+
 # another primary: the owner seed changes with TPM2_Clear
 tpm2_clear >/dev/null
 hash=$(hdr_hash "$img")
