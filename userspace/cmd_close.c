@@ -19,7 +19,8 @@ enum seal_exit cmd_close(const struct seal_opts *o, char **argv)
 	(void)o;
 	r = dm_query(name, &m);
 	if (r < 0)
-		return fail(SEAL_EXIT_DM, name, "device-mapper unavailable: %s", r == -ENODEV ? "no driver in this kernel" : strerror(-r));
+		return fail(SEAL_EXIT_DM, name, "device-mapper unavailable: %s",
+			    r == -ENODEV ? "no driver in this kernel" : strerror(-r));
 	if (!m.exists)
 		return fail(SEAL_EXIT_NO_DEVICE, name, "no such mapping");
 	if (strcmp(m.target, SEAL_DM_TARGET)) {

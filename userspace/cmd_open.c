@@ -91,7 +91,8 @@ static enum seal_exit load_table(struct crypt_device *cd, const char *path, cons
 		bool present = false;
 
 		if (dm_target_present(SEAL_DM_TARGET, &present) < 0)
-			return fail(SEAL_EXIT_DM, path, "device-mapper unavailable: %s", r == -ENODEV ? "no driver in this kernel" : strerror(-r));
+			return fail(SEAL_EXIT_DM, path, "device-mapper unavailable: %s",
+				    r == -ENODEV ? "no driver in this kernel" : strerror(-r));
 		if (!present)
 			return fail(SEAL_EXIT_DM, path, "kernel has no seal target (load dm-seal.ko)");
 		if (r == -EEXIST)
@@ -122,38 +123,70 @@ static enum seal_exit measure(const char *path, const struct seal_opts *o, const
 	return SEAL_EXIT_OK;
 }
 
+static enum seal_exit check_name(const char *path, const char *name)
+{
+	struct dm_mapping m;
+	bool taken;
+	int r;
+
+	if (!valid_name(name))
+		return fail(SEAL_EXIT_USAGE, path, "invalid mapping name '%s'", name);
+	r = dm_query(name, &m);
+	taken = r == 0 && m.exists;
+	dm_mapping_clear(&m);
+	if (r < 0)
+		return fail(SEAL_EXIT_DM, path, "device-mapper unavailable: %s",
+			    r == -ENODEV ? "no driver in this kernel" : strerror(-r));
+	if (taken)
+		return fail(SEAL_EXIT_NAME_IN_USE, path, "mapping name %s is already in use", name);
+	return SEAL_EXIT_OK;
+}
+
+/*
+ * Table in, key out, PCR 15 extended. An unsealed TPM secret is measured
+ * away even when the mapping failed: unseal-once-per-boot holds on every
+ * path. A mapping whose measurement failed is removed again.
+ */
+static enum seal_exit activate(struct crypt_device *cd, const char *path, const char *name,
+			       const struct seal_opts *o, const struct unlocked *u)
+{
+	char measurement[SEAL_MEASUREMENT_MAX];
+	enum seal_exit e, me;
+	int r;
+
+	r = measurement_build(crypt_get_uuid(cd), u->volume_key, measurement, sizeof(measurement));
+	if (r < 0)
+		return fail(SEAL_EXIT_FAILURE, path, "cannot build the PCR measurement: %s", strerror(-r));
+	e = load_table(cd, path, name, o, u->volume_key);
+	if (e != SEAL_EXIT_OK && !u->tpm_unsealed)
+		return e;
+	me = measure(path, o, measurement, u->tpm_unsealed);
+	if (e != SEAL_EXIT_OK)
+		return e;
+	if (me != SEAL_EXIT_OK)
+		(void)dm_remove(name);
+	return me;
+}
+
 enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
 {
 	const char *path = argv[0], *name = argv[1];
 	_cleanup_crypt_ struct crypt_device *cd = NULL;
-	struct unlocked u = { 0 };
-	struct dm_mapping m;
 	char measurement[SEAL_MEASUREMENT_MAX];
-	enum seal_exit e, me;
-	int r, keyslot;
+	struct unlocked u = { 0 };
+	enum seal_exit e;
 
 	if (!o->test_passphrase && !name)
 		return fail(SEAL_EXIT_USAGE, path, "open needs a mapping NAME (or --test-passphrase)");
 	if (process_hygiene() < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "cannot harden the process: %s", strerror(errno));
 	e = volume_load(path, true, &cd);
+	if (e == SEAL_EXIT_OK)
+		e = volume_check_seal(cd, path);
+	if (e == SEAL_EXIT_OK && !o->test_passphrase)
+		e = check_name(path, name);
 	if (e != SEAL_EXIT_OK)
 		return e;
-	e = volume_check_seal(cd, path);
-	if (e != SEAL_EXIT_OK)
-		return e;
-	if (!o->test_passphrase) {
-		if (!valid_name(name))
-			return fail(SEAL_EXIT_USAGE, path, "invalid mapping name '%s'", name);
-		r = dm_query(name, &m);
-		if (r == 0 && m.exists) {
-			dm_mapping_clear(&m);
-			return fail(SEAL_EXIT_NAME_IN_USE, path, "mapping name %s is already in use", name);
-		}
-		dm_mapping_clear(&m);
-		if (r < 0)
-			return fail(SEAL_EXIT_DM, path, "device-mapper unavailable: %s", r == -ENODEV ? "no driver in this kernel" : strerror(-r));
-	}
 
 	e = unlock_volume(cd, path, o, &u);
 	if (e != SEAL_EXIT_OK) {
@@ -161,35 +194,13 @@ enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
 		if (u.tpm_unsealed && !o->test_passphrase &&
 		    measurement_build(crypt_get_uuid(cd), NULL, measurement, sizeof(measurement)) == 0)
 			(void)measure(path, o, measurement, true);
-		unlocked_clear(&u);
-		return e;
-	}
-	if (o->test_passphrase) {
+	} else if (o->test_passphrase) {
 		note(path, "keyslot %d unlocks the volume", u.keyslot);
-		unlocked_clear(&u);
-		return SEAL_EXIT_OK;
+	} else {
+		e = activate(cd, path, name, o, &u);
+		if (e == SEAL_EXIT_OK)
+			debug(path, "opened as /dev/mapper/%s (keyslot %d)", name, u.keyslot);
 	}
-	r = measurement_build(crypt_get_uuid(cd), u.volume_key, measurement, sizeof(measurement));
-	if (r < 0) {
-		unlocked_clear(&u);
-		return fail(SEAL_EXIT_FAILURE, path, "cannot build the PCR measurement: %s", strerror(-r));
-	}
-	keyslot = u.keyslot;
-	e = load_table(cd, path, name, o, u.volume_key);
 	unlocked_clear(&u);
-	/*
-	 * An unsealed TPM secret is measured away even when the mapping failed:
-	 * unseal-once-per-boot holds on every path.
-	 */
-	if (e != SEAL_EXIT_OK && !u.tpm_unsealed)
-		return e;
-	me = measure(path, o, measurement, u.tpm_unsealed);
-	if (e != SEAL_EXIT_OK)
-		return e;
-	if (me != SEAL_EXIT_OK) {
-		(void)dm_remove(name);
-		return me;
-	}
-	debug(path, "opened as /dev/mapper/%s (keyslot %d)", name, keyslot);
-	return SEAL_EXIT_OK;
+	return e;
 }

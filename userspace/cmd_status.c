@@ -33,7 +33,8 @@ static enum seal_exit status_mapping(const struct seal_opts *o, const char *name
 
 	r = dm_query(name, &m);
 	if (r < 0)
-		return fail(SEAL_EXIT_DM, name, "device-mapper unavailable: %s", r == -ENODEV ? "no driver in this kernel" : strerror(-r));
+		return fail(SEAL_EXIT_DM, name, "device-mapper unavailable: %s",
+			    r == -ENODEV ? "no driver in this kernel" : strerror(-r));
 	if (!m.exists)
 		return fail(SEAL_EXIT_NO_DEVICE, name, "no such mapping or device");
 	json_object_object_add(root, "name", json_object_new_string(name));
