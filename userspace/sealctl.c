@@ -35,39 +35,55 @@ static const struct command commands[] = {
 	{ "status",      cmd_status,      1, 1, "status NAME|DEV" },
 };
 
-enum {
-	OPT_NEW_KEY_FILE = 0x100,
-	OPT_PCRS,
-	OPT_PIN,
-	OPT_PIN_FILE,
-	OPT_TCTI,
-	OPT_SECTOR_SIZE,
-	OPT_TRIES,
-	OPT_TEST_PASSPHRASE,
-	OPT_JSON,
-	OPT_TOKEN_ONLY,
-	OPT_NO_TOKENS,
-	OPT_READ_ONLY,
+/*
+ * Every option once: parsing, --help and (through a test) sealctl(8) come
+ * from this table.
+ *   id                short long name          argument help
+ */
+#define SEAL_OPTIONS(X)								\
+	X(KEY_FILE,        'd', "key-file",        "FILE", "existing passphrase (format: the first one); - is stdin") \
+	X(NEW_KEY_FILE,    0,   "new-key-file",    "FILE", "new passphrase for enroll passphrase / rotate-kek") \
+	X(PCRS,            0,   "pcrs",            "LIST", "PCRs for enroll tpm2 (default 7+15; 15 at its reset value)") \
+	X(PIN,             0,   "pin",             NULL,   "protect the tpm2 keyslot with a PIN as well") \
+	X(PIN_FILE,        0,   "pin-file",        "FILE", "read the PIN from FILE") \
+	X(TCTI,            0,   "tcti",            "CONF", "TPM2 TCTI (default $SEAL_TCTI or device:/dev/tpmrm0)") \
+	X(SECTOR_SIZE,     0,   "sector-size",     "N",    "format: 512 or 4096 (default)") \
+	X(TRIES,           0,   "tries",           "N",    "passphrase prompts before giving up (default 3)") \
+	X(TEST_PASSPHRASE, 0,   "test-passphrase", NULL,   "open: unlock only, create no mapping") \
+	X(TOKEN_ONLY,      0,   "token-only",      NULL,   "open: never ask for a passphrase") \
+	X(NO_TOKENS,       0,   "no-tokens",       NULL,   "ignore tokens, use the passphrase or key file") \
+	X(READ_ONLY,       0,   "readonly",        NULL,   "open: read-only mapping") \
+	X(JSON,            0,   "json",            NULL,   "list, status: JSON output") \
+	X(FORCE,           'f', "force",           NULL,   "format over signatures; remove the last keyslot") \
+	X(VERBOSE,         'v', "verbose",         NULL,   "library messages and details") \
+	X(HELP,            'h', "help",            NULL,   "this text") \
+	X(VERSION,         'V', "version",         NULL,   "the version")
+
+enum option_id {
+#define OPTION_ID(id, sh, name, arg, help) OPT_##id,
+	SEAL_OPTIONS(OPTION_ID)
+#undef OPTION_ID
+	OPT_COUNT
 };
 
+struct option_doc {
+	char short_name;
+	const char *arg;
+	const char *help;
+};
+
+static const struct option_doc option_docs[] = {
+#define OPTION_DOC(id, sh, name, a, h) [OPT_##id] = { sh, a, h },
+	SEAL_OPTIONS(OPTION_DOC)
+#undef OPTION_DOC
+};
+
+/* getopt_long returns the short letter, or 0x100 + id for long-only options */
 static const struct option long_options[] = {
-	{ "key-file",        required_argument, NULL, 'd' },
-	{ "new-key-file",    required_argument, NULL, OPT_NEW_KEY_FILE },
-	{ "pcrs",            required_argument, NULL, OPT_PCRS },
-	{ "pin",             no_argument,       NULL, OPT_PIN },
-	{ "pin-file",        required_argument, NULL, OPT_PIN_FILE },
-	{ "tcti",            required_argument, NULL, OPT_TCTI },
-	{ "sector-size",     required_argument, NULL, OPT_SECTOR_SIZE },
-	{ "tries",           required_argument, NULL, OPT_TRIES },
-	{ "test-passphrase", no_argument,       NULL, OPT_TEST_PASSPHRASE },
-	{ "json",            no_argument,       NULL, OPT_JSON },
-	{ "token-only",      no_argument,       NULL, OPT_TOKEN_ONLY },
-	{ "no-tokens",       no_argument,       NULL, OPT_NO_TOKENS },
-	{ "readonly",        no_argument,       NULL, OPT_READ_ONLY },
-	{ "force",           no_argument,       NULL, 'f' },
-	{ "verbose",         no_argument,       NULL, 'v' },
-	{ "help",            no_argument,       NULL, 'h' },
-	{ "version",         no_argument,       NULL, 'V' },
+#define OPTION_LONG(id, sh, name, a, h) \
+	{ name, a ? required_argument : no_argument, NULL, sh ? sh : 0x100 + OPT_##id },
+	SEAL_OPTIONS(OPTION_LONG)
+#undef OPTION_LONG
 	{ }
 };
 
@@ -76,24 +92,27 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: sealctl [OPTIONS] COMMAND ARGS\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
-	fprintf(f, "\nOptions:\n"
-		"  -d, --key-file FILE     existing passphrase (format: the first one); - is stdin\n"
-		"      --new-key-file FILE new passphrase for enroll passphrase / rotate-kek\n"
-		"      --pcrs LIST         PCRs for enroll tpm2 (default 7+15; 15 at its reset value)\n"
-		"      --pin               protect the tpm2 keyslot with a PIN as well\n"
-		"      --pin-file FILE     read the PIN from FILE\n"
-		"      --tcti CONF         TPM2 TCTI (default $SEAL_TCTI or device:/dev/tpmrm0)\n"
-		"      --sector-size N     format: 512 or 4096 (default)\n"
-		"      --tries N           passphrase prompts before giving up (default 3)\n"
-		"      --test-passphrase   open: unlock only, create no mapping\n"
-		"      --token-only        open: never ask for a passphrase\n"
-		"      --no-tokens         ignore tokens, use the passphrase or key file\n"
-		"      --readonly          open: read-only mapping\n"
-		"      --json              list/status: JSON output\n"
-		"  -f, --force             format over signatures; remove the last keyslot\n"
-		"  -v, --verbose           library messages and details\n"
-		"  -h, --help, -V, --version\n"
-		"\nSee sealctl(8).\n");
+	fprintf(f, "\nOptions:\n");
+	for (int i = 0; i < OPT_COUNT; i++) {
+		const struct option_doc *d = &option_docs[i];
+		char left[48];
+
+		snprintf(left, sizeof(left), "%c%c%c --%s%s%s", d->short_name ? '-' : ' ',
+			 d->short_name ?: ' ', d->short_name ? ',' : ' ', long_options[i].name,
+			 d->arg ? " " : "", d->arg ?: "");
+		fprintf(f, "  %-26s %s\n", left, d->help);
+	}
+	fprintf(f, "\nSee sealctl(8).\n");
+}
+
+static enum option_id option_of(int c)
+{
+	if (c >= 0x100)
+		return c - 0x100;
+	for (int i = 0; i < OPT_COUNT; i++)
+		if (option_docs[i].short_name == c)
+			return i;
+	return OPT_COUNT;
 }
 
 static int parse_uint(const char *s, unsigned int *ret)
@@ -111,12 +130,24 @@ static int parse_uint(const char *s, unsigned int *ret)
 
 static enum seal_exit parse_options(int argc, char **argv, struct seal_opts *o)
 {
+	char shorts[2 * OPT_COUNT + 1];
+	size_t n = 0;
 	int c;
 
+	for (int i = 0; i < OPT_COUNT; i++) {
+		if (!option_docs[i].short_name)
+			continue;
+		shorts[n++] = option_docs[i].short_name;
+		if (option_docs[i].arg)
+			shorts[n++] = ':';
+	}
+	shorts[n] = '\0';
+
 	*o = (struct seal_opts){ .pcrs = SEAL_TPM_DEFAULT_PCRS, .tries = 3 };
-	while ((c = getopt_long(argc, argv, "d:fvhV", long_options, NULL)) != -1) {
-		switch (c) {
-		case 'd':
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, long_options, NULL)) != -1) {
+		switch (option_of(c)) {
+		case OPT_KEY_FILE:
 			o->key_file = optarg;
 			break;
 		case OPT_NEW_KEY_FILE:
@@ -148,9 +179,6 @@ static enum seal_exit parse_options(int argc, char **argv, struct seal_opts *o)
 		case OPT_TEST_PASSPHRASE:
 			o->test_passphrase = true;
 			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
 		case OPT_TOKEN_ONLY:
 			o->token_only = true;
 			break;
@@ -160,21 +188,24 @@ static enum seal_exit parse_options(int argc, char **argv, struct seal_opts *o)
 		case OPT_READ_ONLY:
 			o->read_only = true;
 			break;
-		case 'f':
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_FORCE:
 			o->force = true;
 			break;
-		case 'v':
+		case OPT_VERBOSE:
 			report_set_verbose(true);
 			break;
-		case 'h':
+		case OPT_HELP:
 			usage(stdout);
 			exit(SEAL_EXIT_OK);
-		case 'V':
+		case OPT_VERSION:
 			printf("sealctl %s\n", SEAL_VERSION);
 			exit(SEAL_EXIT_OK);
-		default:
-			usage(stderr);
-			return SEAL_EXIT_USAGE;
+		case OPT_COUNT:
+			return fail(SEAL_EXIT_USAGE, NULL, "unknown option or missing argument: %s (see --help)",
+				    argv[optind - 1]);
 		}
 	}
 	return SEAL_EXIT_OK;
