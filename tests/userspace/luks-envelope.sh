@@ -168,6 +168,12 @@ out=$(python3 "$HELPERS/pty-run.py" "$WORK/answers" "$SEALCTL" open --test-passp
 printf '%s\n' "$out" | grep -q "no keyslot accepts this passphrase (try 1 of 3)" &&
 	printf '%s\n' "$out" | grep -q "keyslot 0 unlocks"
 ktap_result "prompt: one line per failed try" $?
+printf 'first passphrase\n' >"$WORK/answers"
+out=$(PTY_RUN_INSPECT=1 python3 "$HELPERS/pty-run.py" "$WORK/answers" "$SEALCTL" open --test-passphrase --no-tokens "$img" 2>&1)
+printf '%s\n' "$out" | grep -Eq '^inspect VmLck:[[:space:]]+[1-9][0-9]* kB'
+ktap_result "at the prompt the passphrase buffer is mlock'ed (VmLck > 0)" $?
+printf '%s\n' "$out" | grep -q '^inspect Max core file size 0 0 bytes'
+ktap_result "at the prompt core dumps are off (RLIMIT_CORE 0)" $?
 printf 'a\nb\n' >"$WORK/answers"
 expect "prompt: --tries 2 wrong answers (exit 9)" 9 "no keyslot accepts the passphrase \(2 tries\)" \
 	python3 "$HELPERS/pty-run.py" "$WORK/answers" "$SEALCTL" open --test-passphrase --no-tokens --tries 2 "$img"

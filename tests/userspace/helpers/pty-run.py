@@ -4,7 +4,10 @@
 controlling tty), answer each prompt (output ending in ": ") with the next
 line of ANSWERS_FILE once CMD has been quiet for 0.2 s (so a message that
 merely contains ": " is not taken for a prompt), echo everything CMD
-printed, exit with CMD's status. Gives up after 30 s."""
+printed, exit with CMD's status. Gives up after 30 s.
+
+With PTY_RUN_INSPECT=1, at the first prompt it also prints CMD's locked
+memory (VmLck) and core-size limit, read from /proc while CMD waits."""
 import os
 import pty
 import select
@@ -18,11 +21,20 @@ if pid == 0:
 
 out = b""
 pending = b""
+inspected = False
 deadline = time.time() + 30
 while time.time() < deadline:
     ready, _, _ = select.select([fd], [], [], 0.2)
     if not ready:
         if pending.rstrip(b" ").endswith(b":") and answers:
+            if os.environ.get("PTY_RUN_INSPECT") == "1" and not inspected:
+                inspected = True
+                for line in open(f"/proc/{pid}/status"):
+                    if line.startswith("VmLck:"):
+                        print("inspect", line.strip())
+                for line in open(f"/proc/{pid}/limits"):
+                    if line.startswith("Max core file size"):
+                        print("inspect", " ".join(line.split()))
             os.write(fd, answers.pop(0) + b"\n")
             pending = b""
         continue
