@@ -26,7 +26,14 @@
 #define SEAL_OPT_ALLOW_DISCARDS		"allow_discards"
 #define SEAL_OPT_SECTOR_SIZE		"sector_size:"
 #define SEAL_OPT_IV_LARGE_SECTORS	"iv_large_sectors"
-#define SEAL_MAX_OPT_ARGS		3
+
+/* Optional arguments; each may be given once. */
+enum {
+	SEAL_ARG_ALLOW_DISCARDS,
+	SEAL_ARG_SECTOR_SIZE,
+	SEAL_ARG_IV_LARGE_SECTORS,
+	SEAL_NR_OPT_ARGS,
+};
 
 /* Pools: enough for one maximal write to make progress on its own. */
 #define SEAL_MIN_IOS		64
@@ -273,20 +280,35 @@ static int seal_parse_sector_size(struct seal_target *st, const char *arg)
 	return 0;
 }
 
+/* Which optional argument @arg is; @value points after a "name:" prefix. */
+static int seal_opt_arg(const char *arg, const char **value)
+{
+	size_t prefix = strlen(SEAL_OPT_SECTOR_SIZE);
+
+	if (!strcasecmp(arg, SEAL_OPT_ALLOW_DISCARDS))
+		return SEAL_ARG_ALLOW_DISCARDS;
+	if (!strcasecmp(arg, SEAL_OPT_IV_LARGE_SECTORS))
+		return SEAL_ARG_IV_LARGE_SECTORS;
+	if (!strncasecmp(arg, SEAL_OPT_SECTOR_SIZE, prefix)) {
+		*value = arg + prefix;
+		return SEAL_ARG_SECTOR_SIZE;
+	}
+	return -EINVAL;
+}
+
 /* [<#opt> <opt>...] */
 static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
 			       unsigned int argc, char **argv)
 {
-	bool seen_discards = false, seen_sector_size = false, seen_iv = false;
-	unsigned int count, i;
-	const char *arg;
-	bool *seen;
+	unsigned int count, i, seen = 0;
+	const char *value = NULL;
+	int opt;
 
 	if (!argc)
 		return 0;
 
 	if (!isdigit(argv[0][0]) || kstrtouint(argv[0], 10, &count) ||
-	    count > SEAL_MAX_OPT_ARGS) {
+	    count > SEAL_NR_OPT_ARGS) {
 		ti->error = "Invalid number of optional arguments";
 		return -EINVAL;
 	}
@@ -300,33 +322,31 @@ static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
 	}
 
 	for (i = 1; i <= count; i++) {
-		arg = argv[i];
-
-		if (!strcasecmp(arg, SEAL_OPT_ALLOW_DISCARDS)) {
-			seen = &seen_discards;
-			st->allow_discards = true;
-		} else if (!strcasecmp(arg, SEAL_OPT_IV_LARGE_SECTORS)) {
-			seen = &seen_iv;
-			st->iv_large_sectors = true;
-		} else if (!strncasecmp(arg, SEAL_OPT_SECTOR_SIZE,
-					strlen(SEAL_OPT_SECTOR_SIZE))) {
-			seen = &seen_sector_size;
-			if (!*seen &&
-			    seal_parse_sector_size(st, arg +
-						   strlen(SEAL_OPT_SECTOR_SIZE))) {
-				ti->error = "Invalid sector_size";
-				return -EINVAL;
-			}
-		} else {
+		opt = seal_opt_arg(argv[i], &value);
+		if (opt < 0) {
 			ti->error = "Unknown optional argument";
 			return -EINVAL;
 		}
-
-		if (*seen) {
+		if (seen & BIT(opt)) {
 			ti->error = "Duplicate optional argument";
 			return -EINVAL;
 		}
-		*seen = true;
+		seen |= BIT(opt);
+
+		switch (opt) {
+		case SEAL_ARG_ALLOW_DISCARDS:
+			st->allow_discards = true;
+			break;
+		case SEAL_ARG_SECTOR_SIZE:
+			if (seal_parse_sector_size(st, value)) {
+				ti->error = "Invalid sector_size";
+				return -EINVAL;
+			}
+			break;
+		case SEAL_ARG_IV_LARGE_SECTORS:
+			st->iv_large_sectors = true;
+			break;
+		}
 	}
 	return 0;
 }
