@@ -2,11 +2,12 @@
 /*
  * dm-seal data path: map bios and convert them one crypto sector at a time.
  *
- * Reads are cloned onto the lower device sharing the caller's pages; when
- * the clone completes, the data is decrypted in place in process context.
- * Writes are encrypted in process context from the caller's pages into
- * bounce pages, which go down in a bio of their own; the caller's pages are
- * never written.
+ * seal_map() allocates the bio that goes to the lower device. For a read
+ * it is a clone sharing the caller's pages, submitted at once; when it
+ * completes, the data is decrypted in place in process context. For a
+ * write it is a bio of bounce pages, which is submitted once the data has
+ * been encrypted into it, in process context, from the caller's pages; the
+ * caller's pages are never written.
  *
  * Each crypto sector is one skcipher request with a plain64 IV. The request
  * lives in the bio's per-io data and is reused for every sector of the bio,
@@ -206,10 +207,11 @@ static struct bio *seal_try_alloc_bounce(struct seal_io *io, gfp_t gfp)
 }
 
 /*
- * Process context. The first attempt does not wait. If the pool is short,
- * what was taken goes back and the write waits for pages under bounce_lock:
- * one waiter at a time, so writes that each hold part of the pool cannot
- * starve each other.
+ * Called from seal_map(), never from the workqueue (see seal_io_work()).
+ * The first attempt does not wait. If the pool is short, what was taken
+ * goes back and the write waits for pages under bounce_lock: one waiter at
+ * a time, so writes that each hold part of the pool cannot starve each
+ * other.
  */
 static struct bio *seal_alloc_bounce(struct seal_io *io)
 {
@@ -284,17 +286,12 @@ static void seal_crypt_done(crypto_completion_data_t *data, int err)
 /*
  * Process-context half of every bio: reads come here once the ciphertext
  * is in the caller's pages, writes straight from seal_map(); both come back
- * after each asynchronous completion.
+ * after each asynchronous completion. Nothing here waits for memory, so a
+ * bio that holds bounce pages always gets to finish and give them back.
  */
 static void seal_io_work(struct work_struct *work)
 {
-	struct seal_io *io = container_of(work, struct seal_io, work);
-
-	if (seal_io_is_write(io) && !io->bounce) {
-		io->bounce = seal_alloc_bounce(io);
-		io->iter_out = io->bounce->bi_iter;
-	}
-	seal_convert(io);
+	seal_convert(container_of(work, struct seal_io, work));
 }
 
 static void seal_read_endio(struct bio *clone)
@@ -402,9 +399,12 @@ int seal_map(struct dm_target *ti, struct bio *bio)
 				      CRYPTO_TFM_REQ_MAY_BACKLOG,
 				      seal_crypt_done, io);
 
-	if (op_is_write(bio_op(bio)))
+	if (op_is_write(bio_op(bio))) {
+		io->bounce = seal_alloc_bounce(io);
+		io->iter_out = io->bounce->bi_iter;
 		queue_work(st->crypt_wq, &io->work);
-	else
+	} else {
 		seal_submit_read(io);
+	}
 	return DM_MAPIO_SUBMITTED;
 }
