@@ -16,6 +16,14 @@ void secret_wipe(void *p, size_t len)
 	explicit_bzero(p, len);
 }
 
+__attribute__((noinline)) void secret_scrub_stack(void)
+{
+	uint8_t area[64 * 1024];
+
+	explicit_bzero(area, sizeof(area));
+	__asm__ volatile("" : : "r"(area) : "memory");
+}
+
 static size_t mapping_size(size_t size)
 {
 	long page = sysconf(_SC_PAGESIZE);

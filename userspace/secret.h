@@ -30,6 +30,13 @@ static inline void secret_freep(struct secret **s)
 
 #define _cleanup_secret_ _cleanup_(secret_freep)
 
+/*
+ * Overwrite the stack below the caller: a library that returned (tpm2-tss
+ * decrypts parameters into stack arrays) may have left key material in its
+ * frames.
+ */
+void secret_scrub_stack(void);
+
 /* base64 text of a secret (no newline), itself a secret. NULL on ENOMEM. */
 struct secret *secret_base64(const struct secret *s);
 

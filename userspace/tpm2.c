@@ -459,6 +459,8 @@ int seal_tpm_seal(struct seal_tpm *t, uint32_t pcr_mask, const struct secret *se
 	}
 	rc = Esys_Create(t->esys, h.primary, auth_session, ESYS_TR_NONE, ESYS_TR_NONE,
 			 sens, &tmpl, NULL, &no_pcrs, &priv, &pub, NULL, NULL, NULL);
+	/* ESAPI encrypted the sensitive data in a stack array */
+	secret_scrub_stack();
 	if (rc != TSS2_RC_SUCCESS) {
 		r = tpm_fail(t, "Esys_Create", rc);
 		goto out;
@@ -558,6 +560,8 @@ int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 	rc = Esys_Unseal(t->esys, h.object, h.policy,
 			 seal_tpm_testing_plaintext ? ESYS_TR_NONE : h.hmac,
 			 ESYS_TR_NONE, &data);
+	/* ESAPI decrypted outData in a stack array, then into its response buffer */
+	secret_scrub_stack();
 	wipe_response_buffer(t);
 	if (rc != TSS2_RC_SUCCESS) {
 		r = tpm_fail(t, "Esys_Unseal", rc);
@@ -575,6 +579,9 @@ out:
 		secret_wipe(data, sizeof(*data));
 		Esys_Free(data);
 	}
+	/* ESAPI keeps the PIN-derived auth value in the object's node: clear it */
+	if (auth && h.object != ESYS_TR_NONE)
+		(void)Esys_TR_SetAuth(t->esys, h.object, &(const TPM2B_AUTH){ 0 });
 	handles_flush(&h);
 	return r;
 }
