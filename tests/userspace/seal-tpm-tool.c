@@ -3,7 +3,8 @@
  * Test-only TPM tool, built against the TPM layer with SEAL_TESTING:
  *
  *   seal-tpm-tool [--plaintext] roundtrip HEX   seal HEX (PCR 16 policy), unseal, print hex
- *   seal-tpm-tool unseal-token IMAGE [TOKEN]    unseal a seal-tpm2 token, print the secret hex
+ *   seal-tpm-tool unseal-token IMAGE [TOKEN [PINFILE]]
+ *                                               unseal a seal-tpm2 token, print the secret hex
  *   seal-tpm-tool measure UUID HEXKEY           extend PCR 15 as `sealctl open` does, print the event
  *
  * --plaintext runs without salted, parameter-encrypted sessions: the bus
@@ -69,9 +70,21 @@ static int roundtrip(const char *hex)
 	return 0;
 }
 
-static int unseal_token(const char *image, int token)
+static int read_pin(const char *path, struct secret **ret)
 {
-	_cleanup_secret_ struct secret *out = NULL;
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	struct secret *s = secret_new(256);
+
+	if (!f || !s)
+		return -EINVAL;
+	s->len = fread(s->data, 1, s->size, f);
+	*ret = s;
+	return 0;
+}
+
+static int unseal_token(const char *image, int token, const char *pin_file)
+{
+	_cleanup_secret_ struct secret *out = NULL, *pin = NULL;
 	_cleanup_tpm_ struct seal_tpm *t = NULL;
 	_cleanup_crypt_ struct crypt_device *cd = NULL;
 	struct seal_token tok;
@@ -81,9 +94,11 @@ static int unseal_token(const char *image, int token)
 	if (crypt_init(&cd, image) < 0 || crypt_load(cd, CRYPT_LUKS2, NULL) < 0 ||
 	    crypt_token_json_get(cd, token, &json) < 0 || seal_token_parse(json, &tok, &why) < 0)
 		return fprintf(stderr, "seal-tpm-tool: no seal-tpm2 token %d (%s)\n", token, why ?: ""), 1;
+	if (pin_file && read_pin(pin_file, &pin) < 0)
+		return fprintf(stderr, "seal-tpm-tool: cannot read %s\n", pin_file), 1;
 	r = seal_tpm_connect(seal_tpm_tcti(NULL), &t);
 	if (r == 0)
-		r = seal_tpm_unseal(t, &tok.sealed, NULL, &out);
+		r = seal_tpm_unseal(t, &tok.sealed, pin, &out);
 	if (r < 0) {
 		fprintf(stderr, "seal-tpm-tool: %s\n", strerror(-r));
 		return 1;
@@ -123,10 +138,11 @@ int main(int argc, char **argv)
 	if (i + 1 < argc && !strcmp(argv[i], "roundtrip"))
 		return roundtrip(argv[i + 1]);
 	if (i + 1 < argc && !strcmp(argv[i], "unseal-token"))
-		return unseal_token(argv[i + 1], i + 2 < argc ? atoi(argv[i + 2]) : 0);
+		return unseal_token(argv[i + 1], i + 2 < argc ? atoi(argv[i + 2]) : 0,
+				    i + 3 < argc ? argv[i + 3] : NULL);
 	if (i + 2 < argc && !strcmp(argv[i], "measure"))
 		return measure(argv[i + 1], argv[i + 2]);
-	fprintf(stderr, "usage: seal-tpm-tool [--plaintext] roundtrip HEX | unseal-token IMAGE [TOKEN]"
+	fprintf(stderr, "usage: seal-tpm-tool [--plaintext] roundtrip HEX | unseal-token IMAGE [TOKEN [PINFILE]]"
 		" | measure UUID HEXKEY\n");
 	return 2;
 }
