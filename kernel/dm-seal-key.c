@@ -243,8 +243,12 @@ int seal_key_load(struct crypto_skcipher *tfm, const struct seal_key_ref *ref,
 
 	key = request_key(type, ref->desc, NULL);
 	if (IS_ERR(key)) {
-		*error = "Key lookup failed";
-		return PTR_ERR(key);
+		r = PTR_ERR(key);
+		if (r == -EKEYREVOKED || r == -EKEYEXPIRED)
+			*error = "Key is revoked or expired";
+		else
+			*error = "Key lookup failed";
+		return r;
 	}
 
 	down_read(&key->sem);
