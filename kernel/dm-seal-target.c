@@ -436,6 +436,15 @@ static int seal_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "iv_offset is not a multiple of sector_size";
 		goto bad;
 	}
+	/*
+	 * dm-crypt leaves this to dm core, which refuses the table when it
+	 * sees the logical block size raised by io_hints, or, on a reload,
+	 * only at resume.
+	 */
+	if (st->start & ((st->sector_size >> SECTOR_SHIFT) - 1)) {
+		ti->error = "Device offset is not a multiple of sector_size";
+		goto bad;
+	}
 	dev_sectors = bdev_nr_sectors(st->dev->bdev);
 	if (st->start > dev_sectors || ti->len > dev_sectors - st->start) {
 		ti->error = "Device is too small";
