@@ -1,0 +1,339 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# dm-seal in the initramfs: which volumes to unlock, and unlocking one.
+# Installed as /lib/dracut-seal-lib.sh; sourced after /lib/dracut-lib.sh by the cmdline
+# hook, the systemd generator, /sbin/seal-unlock and the emergency hook. POSIX sh.
+#
+# A volume is one line "NAME DEVICE OPTIONS" (OPTIONS comma-separated, "-" for none), from
+#   rd.seal.uuid=UUID          (repeatable) unlock the LUKS2 volume with this UUID
+#   rd.seal.name=UUID=NAME     ... and name its mapping NAME (implies rd.seal.uuid=UUID)
+#   rd.seal.name=NAME          the mapping name when exactly one rd.seal.uuid is given
+#   /etc/sealtab               NAME DEVICE [OPTIONS] per line (see Documentation/admin-guide.md)
+# With any rd.seal.uuid/rd.seal.name, exactly those volumes are unlocked (a sealtab entry whose
+# DEVICE is UUID=<the same UUID> lends its name and options); without, every sealtab entry.
+# rd.seal=0 disables the module; rd.seal.sealtab=0 ignores /etc/sealtab.
+
+SEAL_RUN=/run/seal
+SEAL_SEALTAB=${SEAL_SEALTAB:-/etc/sealtab}
+
+# seal_dev_path SPEC: the device node a sealtab DEVICE or a UUID names.
+seal_dev_path()
+{
+	case "$1" in
+	UUID=*) echo "/dev/disk/by-uuid/${1#UUID=}" ;;
+	PARTUUID=*) echo "/dev/disk/by-partuuid/${1#PARTUUID=}" ;;
+	LABEL=*) echo "/dev/disk/by-label/${1#LABEL=}" ;;
+	PARTLABEL=*) echo "/dev/disk/by-partlabel/${1#PARTLABEL=}" ;;
+	ID=*) echo "/dev/disk/by-id/${1#ID=}" ;;
+	/*) echo "$1" ;;
+	*) echo "/dev/disk/by-uuid/$1" ;;
+	esac
+}
+
+# seal_valid_name NAME: usable as a device-mapper name, a file name and a unit instance.
+seal_valid_name()
+{
+	case "$1" in
+	'' | . | .. | *[!A-Za-z0-9_.:+-]*) return 1 ;;
+	esac
+	[ ${#1} -le 127 ]
+}
+
+# seal_sealtab: the sealtab's entries as "NAME DEVICE OPTIONS". A crypttab-style third field
+# "none" or "-" before the options is accepted; key files are not supported.
+seal_sealtab()
+{
+	local _n _d _a _b _rest
+	[ -r "$SEAL_SEALTAB" ] || return 0
+	while read -r _n _d _a _b _rest || [ -n "$_n" ]; do
+		case "$_n" in
+		'' | '#'*) continue ;;
+		esac
+		if [ -z "$_d" ] || [ -n "$_rest" ]; then
+			warn "seal: $SEAL_SEALTAB: cannot parse the entry for '$_n'; ignored"
+			continue
+		fi
+		if [ -n "$_b" ]; then
+			case "$_a" in
+			none | -) _a=$_b ;;
+			*)
+				warn "seal: $SEAL_SEALTAB: $_n: key files are not supported; entry ignored"
+				continue
+				;;
+			esac
+		fi
+		printf '%s %s %s\n' "$_n" "$_d" "${_a:--}"
+	done < "$SEAL_SEALTAB"
+}
+
+# seal_volumes: every volume to unlock, one "NAME DEVICE OPTIONS" line each.
+seal_volumes()
+{
+	local _tab="" _uuids="" _plain="" _u _n _spec _o _name _opts _seen
+	getargbool 1 rd.seal || return 0
+	getargbool 1 rd.seal.sealtab && _tab=$(seal_sealtab)
+
+	# rd.seal.uuid=UUID and rd.seal.name=UUID=NAME name volumes; rd.seal.name=NAME names one.
+	for _u in $(getargs rd.seal.uuid=) $(getargs rd.seal.name= | tr ' ' '\n' | sed -n 's/=.*//p'); do
+		_u=${_u#UUID=}
+		case " $_uuids " in
+		*" $_u "*) ;;
+		*) _uuids="${_uuids:+$_uuids }$_u" ;;
+		esac
+	done
+	for _n in $(getargs rd.seal.name=); do
+		case "$_n" in
+		*=*) ;;
+		*) _plain=$_n ;;
+		esac
+	done
+	if [ -z "$_uuids" ]; then
+		[ -n "$_plain" ] && warn "seal: rd.seal.name=$_plain without rd.seal.uuid=; ignored"
+		printf '%s\n' "$_tab" | while read -r _n _spec _o; do
+			[ -n "$_n" ] || continue
+			if ! seal_valid_name "$_n"; then
+				warn "seal: $SEAL_SEALTAB: '$_n' is not a valid mapping name; ignored"
+				continue
+			fi
+			echo "$_n $(seal_dev_path "$_spec") $_o"
+		done
+		return 0
+	fi
+
+	# shellcheck disable=SC2086
+	set -- $_uuids
+	if [ -n "$_plain" ] && [ $# -ne 1 ]; then
+		warn "seal: rd.seal.name=$_plain is ambiguous with $# volumes (use rd.seal.name=UUID=NAME); ignored"
+		_plain=""
+	fi
+	_seen=" "
+	for _u in "$@"; do
+		_name="" _opts="-"
+		_o=$(printf '%s\n' "$_tab" | while read -r _n _spec _o; do
+			case "$_spec" in
+			"UUID=$_u" | "/dev/disk/by-uuid/$_u") echo "$_n $_o"; break ;;
+			esac
+		done)
+		if [ -n "$_o" ]; then
+			_name=${_o%% *}
+			_opts=${_o#* }
+		fi
+		[ -n "$_plain" ] && _name=$_plain
+		for _n in $(getargs rd.seal.name=); do
+			case "$_n" in
+			"$_u="*) _name=${_n#*=} ;;
+			esac
+		done
+		[ -n "$_name" ] || _name="seal-$_u"
+		if ! seal_valid_name "$_name"; then
+			warn "seal: '$_name' is not a valid mapping name; volume $_u ignored"
+			continue
+		fi
+		case "$_seen" in
+		*" $_name "*)
+			warn "seal: mapping name $_name is given twice; volume $_u ignored"
+			continue
+			;;
+		esac
+		_seen="$_seen$_name "
+		echo "$_name /dev/disk/by-uuid/$_u $_opts"
+	done
+}
+
+# seal_volume NAME: "DEVICE OPTIONS" of the volume NAME.
+seal_volume()
+{
+	local _n _d _o
+	seal_volumes | {
+		while read -r _n _d _o; do
+			if [ "$_n" = "$1" ]; then
+				echo "$_d $_o"
+				exit 0
+			fi
+		done
+		exit 1
+	}
+}
+
+# seal_opt OPTIONS KEY: succeeds if OPTIONS has KEY or KEY=VALUE, printing VALUE.
+seal_opt()
+{
+	local _key=$2 _o _ifs=$IFS
+	IFS=,
+	# shellcheck disable=SC2086
+	set -- $1
+	IFS=$_ifs
+	for _o in "$@"; do
+		case "$_o" in
+		"$_key")
+			return 0
+			;;
+		"$_key="*)
+			echo "${_o#*=}"
+			return 0
+			;;
+		esac
+	done
+	return 1
+}
+
+# seal_check_options NAME OPTIONS: warn once about options this module does not know.
+seal_check_options()
+{
+	local _o _ifs=$IFS
+	IFS=,
+	# shellcheck disable=SC2086
+	set -- $2
+	IFS=$_ifs
+	for _o in "$@"; do
+		case "$_o" in
+		- | tries=* | timeout=* | device-timeout=* | tpm2-pcrs=* | tcti=* | nofail | \
+			readonly | read-only | force) ;;
+		*) warn "seal: $1: unknown option '$_o' ignored" ;;
+		esac
+	done
+}
+
+# seal_pcr_list_covers HAVE WANT: every PCR in WANT (PCR lists joined by + or ,) is in HAVE.
+seal_pcr_list_covers()
+{
+	local _w _ifs=$IFS
+	IFS=+,
+	# shellcheck disable=SC2086
+	set -- $2
+	IFS=$_ifs
+	for _w in "$@"; do
+		case "+$(echo "$1" | tr , +)+" in
+		*"+$_w+"*) ;;
+		*) return 1 ;;
+		esac
+	done
+	return 0
+}
+
+# seal_tpm2_pcrs_ok DEV WANT: some tpm2 keyslot of DEV is bound to at least the PCRs WANT.
+seal_tpm2_pcrs_ok()
+{
+	local _slot _type _token _pbkdf _d
+	sealctl list "$1" 2>/dev/null | {
+		while read -r _slot _type _token _pbkdf _d; do
+			[ "$_type" = tpm2 ] || continue
+			for _d in $_d; do
+				case "$_d" in
+				pcrs=*) seal_pcr_list_covers "${_d#pcrs=}" "$2" && exit 0 ;;
+				esac
+			done
+		done
+		exit 1
+	}
+}
+
+# seal_exit_reason CODE: what a sealctl exit code means, for the one line a failure earns.
+seal_exit_reason()
+{
+	case "$1" in
+	3) echo "the device is missing, unreadable or too small" ;;
+	4) echo "it is not a LUKS2 volume" ;;
+	5) echo "both copies of its LUKS2 header are damaged" ;;
+	6) echo "seal cannot handle this LUKS volume (cipher, key size, LUKS1 or reencryption)" ;;
+	8) echo "the mapping name is already in use" ;;
+	9) echo "no keyslot accepts the passphrase" ;;
+	10) echo "no token unlocked it and no passphrase could be asked for" ;;
+	11) echo "no TPM2 was found and no passphrase could be asked for" ;;
+	12) echo "the PCR values differ from the sealed policy and no passphrase could be asked for" ;;
+	13) echo "the TPM2 is in dictionary-attack lockout" ;;
+	14) echo "the TPM2 is not the one the volume was enrolled with" ;;
+	15) echo "the TPM2 PIN was wrong or missing" ;;
+	16) echo "the TPM2 failed" ;;
+	17) echo "its seal-tpm2 token is malformed" ;;
+	19) echo "device-mapper refused the seal table (is dm-seal.ko loaded?)" ;;
+	20) echo "the kernel keyring refused the key" ;;
+	124) echo "no passphrase was entered in time" ;;
+	126 | 127) echo "sealctl cannot run" ;;
+	*) echo "sealctl failed with exit code $1" ;;
+	esac
+}
+
+# seal_console_tty: the terminal behind /dev/console (as dracut's emergency shell finds it).
+seal_console_tty()
+{
+	local _c=console
+	while [ -f "/sys/class/tty/$_c/active" ]; do
+		read -r _c < "/sys/class/tty/$_c/active"
+		_c=${_c##* }
+	done
+	if [ "$_c" != console ] && [ -c "/dev/$_c" ]; then
+		echo "/dev/$_c"
+	else
+		echo /dev/console
+	fi
+}
+
+# seal_unlock NAME DEVICE OPTIONS: open the volume as /dev/mapper/NAME with sealctl: TPM2
+# tokens first, then a passphrase prompt (systemd-ask-password in a systemd initramfs, the
+# console otherwise). Returns 0 when the mapping exists, 2 when DEVICE is not there yet, and
+# otherwise sealctl's exit code, with SEAL_REASON set to one line saying why.
+seal_unlock()
+{
+	local _name=$1 _dev=$2 _opts=$3 _tries _timeout _v _rc _tty
+	SEAL_REASON=""
+	mkdir -p "$SEAL_RUN"
+	if [ -e "/dev/mapper/$_name" ]; then
+		: > "$SEAL_RUN/$_name.done"
+		return 0
+	fi
+	[ -b "$_dev" ] || return 2
+
+	_tries=$(seal_opt "$_opts" tries) || _tries=3
+	_timeout=$(seal_opt "$_opts" timeout) || _timeout=0
+	set -- open --tries "${_tries:-3}"
+	if _v=$(seal_opt "$_opts" tcti) && [ -n "$_v" ]; then
+		set -- "$@" --tcti "$_v"
+	fi
+	if seal_opt "$_opts" readonly >/dev/null || seal_opt "$_opts" read-only >/dev/null; then
+		set -- "$@" --readonly
+	fi
+	if _v=$(seal_opt "$_opts" tpm2-pcrs) && [ -n "$_v" ] && ! seal_tpm2_pcrs_ok "$_dev" "$_v"; then
+		warn "seal: $_name: no tpm2 keyslot is bound to PCRs $_v (sealtab tpm2-pcrs=); asking for a passphrase"
+		set -- "$@" --no-tokens
+	fi
+	set -- "$@" "$_dev" "$_name"
+
+	if ! [ -d /sys/module/dm_seal ] && ! modprobe dm-seal; then
+		SEAL_REASON="seal: cannot unlock $_name ($_dev): the dm-seal kernel module does not load"
+		return 19
+	fi
+
+	if [ -d /run/systemd/system ]; then
+		# sealctl asks through systemd-ask-password; the shim adds --timeout (its default
+		# is 90 s, ours is to wait until someone answers).
+		SEAL_ASKPASS_TIMEOUT=$_timeout PATH="/usr/lib/dracut-seal:$PATH" sealctl "$@"
+		_rc=$?
+	else
+		# sealctl prompts on its controlling terminal: give it the console's, one prompt
+		# on the console at a time.
+		_tty=$(seal_console_tty)
+		{
+			flock 9
+			if [ "$_timeout" != 0 ] && command -v timeout >/dev/null; then
+				setsid -c -w timeout --foreground "$_timeout" sealctl "$@" \
+					0<>"$_tty" 1<>"$_tty" 2<>"$_tty"
+				_rc=$?
+				[ $_rc = 124 ] && stty echo 0<>"$_tty" 2>/dev/null
+			else
+				setsid -c -w sealctl "$@" 0<>"$_tty" 1<>"$_tty" 2<>"$_tty"
+				_rc=$?
+			fi
+		} 9>/.console_lock
+	fi
+
+	if [ $_rc = 0 ] && [ -e "/dev/mapper/$_name" ]; then
+		rm -f "$SEAL_RUN/$_name.failed"
+		: > "$SEAL_RUN/$_name.done"
+		return 0
+	fi
+	[ $_rc = 0 ] && _rc=1
+	SEAL_REASON="seal: cannot unlock $_name ($_dev): $(seal_exit_reason $_rc)"
+	echo "$SEAL_REASON" > "$SEAL_RUN/$_name.failed"
+	return $_rc
+}

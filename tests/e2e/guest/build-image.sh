@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs in a tests/vm/run guest (host tools, the e2e TPM attached, the e2e disk as /dev/vda
+# with one GPT partition): make /dev/vda1 a seal volume whose file system is the e2e root.
+#   format (passphrase, keyslot 0) -> enroll tpm2 (PCRs 1+7+15) -> enroll recovery ->
+#   open -> mkfs.ext4 -> busybox, /sbin/init, /pgdata (an initdb'ed PostgreSQL cluster) ->
+#   close
+# Environment: E2E_PASSPHRASE, E2E_INIT (the root's /sbin/init), E2E_PGTAR (tar of the
+# cluster), SEAL_VM_OUT (results: luks-uuid, recovery-key, dek.hex, keyslots, pcrs).
+set -euo pipefail
+. "$SEAL_ROOT/tests/lib/guest.sh"
+
+dev=/dev/vda1
+out=$SEAL_VM_OUT
+sealctl=$SEAL_BUILD/userspace/sealctl
+export SEAL_TEST_FAST_PBKDF=1
+
+step() { echo "build-image: [$(cut -d" " -f1 /proc/uptime)s] $*"; }
+
+[ -b "$dev" ] || { echo "build-image: no $dev" >&2; exit 1; }
+umask 077
+printf '%s' "$E2E_PASSPHRASE" > /tmp/pass
+
+step "format $dev"
+"$sealctl" format --key-file /tmp/pass "$dev"
+step "enroll tpm2 (PCRs 1+7+15)"
+"$sealctl" enroll --no-tokens --key-file /tmp/pass --pcrs 1+7+15 "$dev" tpm2
+step "enroll recovery"
+"$sealctl" enroll --no-tokens --key-file /tmp/pass "$dev" recovery > "$out/recovery-key"
+"$sealctl" list "$dev" > "$out/keyslots"
+cat "$out/keyslots"
+blkid -s UUID -o value "$dev" > "$out/luks-uuid"
+tpm2_pcrread -T device:/dev/tpmrm0 sha256:1,7,15 > "$out/pcrs"
+
+# the test oracle for "no readable DEK anywhere": the volume key, from stock cryptsetup
+cryptsetup luksDump --batch-mode --dump-volume-key --volume-key-file /tmp/dek \
+	--key-file /tmp/pass "$dev" >/dev/null
+od -An -v -tx1 /tmp/dek | tr -d ' \n' > "$out/dek.hex"
+rm -f /tmp/dek
+
+load_seal
+step "open and make the root file system"
+"$sealctl" open --no-tokens --key-file /tmp/pass "$dev" e2eroot
+dm_track e2eroot
+mkfs.ext4 -q -L sealroot /dev/mapper/e2eroot
+mkdir -p /tmp/root
+mount /dev/mapper/e2eroot /tmp/root
+on_exit "umount /tmp/root 2>/dev/null || :"
+mkdir -p /tmp/root/{bin,sbin,dev,proc,sys,run,tmp,etc,host,rw,newroot,pgdata}
+cp /bin/busybox /tmp/root/bin/busybox
+install -m 0755 "$E2E_INIT" /tmp/root/sbin/init
+# systemd's switch-root wants an OS tree
+printf 'ID=seal-e2e\nNAME="dm-seal e2e root"\n' > /tmp/root/etc/os-release
+tar -C /tmp/root/pgdata --numeric-owner -xpf "$E2E_PGTAR"
+chown postgres:postgres /tmp/root/pgdata
+chmod 0700 /tmp/root/pgdata
+df -h /tmp/root | tail -1
+umount /tmp/root
+"$sealctl" close e2eroot
+# guest.sh's exit trap removes what is left; it is not written for set -e
+set +e
+step "done"

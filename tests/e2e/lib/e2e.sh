@@ -1,0 +1,344 @@
+# SPDX-License-Identifier: GPL-2.0
+# Boot tests of the dracut module: shared images, initramfs builds and QEMU boots.
+# Source after tests/lib/ktap.sh. Everything built lands in build/e2e/ and is rebuilt only
+# when its inputs change; boot transcripts go to build/test-logs/e2e/.
+#
+#   e2e_require                      skip the whole file (KTAP) unless the parts exist
+#   e2e_image                        the shared disk image + TPM state (built once)
+#   e2e_initramfs KERNEL FLAVOUR     build/e2e/initrd/<kver>-<flavour>.img (built once)
+#   e2e_boot [options] -- STEP...    boot it, drive the console (tests/e2e/lib/console.py)
+#
+# Kernels: 6.1 and 6.12 (mk/kernels.env). Flavours: "systemd" (systemd in the initramfs,
+# volumes from a baked-in /etc/sealtab, prompts through systemd-ask-password) and "shell"
+# (dracut's own init, volumes from rd.seal.uuid=/rd.seal.name= on the command line,
+# prompts on the console).
+
+e2e_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+. "$e2e_top/mk/kernels.env"
+e2e_build=${SEAL_BUILD:-$e2e_top/build}
+e2e_dir=$e2e_build/e2e
+e2e_logs=$e2e_build/test-logs/e2e
+e2e_cache=${SEAL_CACHE:-/var/cache/dm-seal}
+E2E_PASSPHRASE="e2e admin passphrase (test only)"
+# the seal volume's GPT partition; fixed so that a sealtab can name it before the image exists
+E2E_PARTUUID=5ea15ea1-e2e0-4c0d-9a3e-000000000001
+E2E_NAME=sealroot
+E2E_PROMPT='Passphrase or recovery key for'
+E2E_MARKER="SEAL-E2E-BOOTED root=$E2E_NAME dm-uuid=SEAL-"
+mkdir -p "$e2e_dir" "$e2e_logs"
+
+e2e_say() { echo "# $*"; }
+e2e_die() { ktap_diag "$*"; exit 1; }
+
+e2e_kver()
+{
+	case "$1" in
+	6.1) echo "$KVER_6_1" ;;
+	6.12) echo "$KVER_6_12" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# e2e_require: every part the boot tests need, or a skipped plan and exit.
+e2e_require()
+{
+	local missing="" k kver
+	command -v dracut >/dev/null || missing+=" dracut (Debian package dracut-core; make deps)"
+	command -v qemu-system-x86_64 >/dev/null || missing+=" qemu-system-x86_64"
+	command -v swtpm >/dev/null || missing+=" swtpm"
+	[ -x "$e2e_build/userspace/sealctl" ] || missing+=" $e2e_build/userspace/sealctl (make userspace)"
+	[ -f "$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so" ] ||
+		missing+=" the seal-tpm2 token plugin (make userspace)"
+	for k in ${E2E_KERNELS:-6.1 6.12}; do
+		kver=$(e2e_kver "$k")
+		[ -f "$e2e_build/kernel/$kver/dm-seal.ko" ] || missing+=" dm-seal.ko for $kver (make kernels)"
+		[ -f "$e2e_cache/kernels/$kver/boot/vmlinuz-$kver" ] || missing+=" kernel $kver (make deps)"
+	done
+	if [ -n "$missing" ]; then
+		ktap_begin 1
+		ktap_skip "e2e boot tests" "missing:$missing"
+		ktap_end
+	fi
+}
+
+# e2e_hash FILE...: one hash over the names and contents of FILEs (a cache key).
+e2e_hash()
+{
+	local f
+	for f in "$@"; do
+		echo "== $f"
+		cat "$f" 2>/dev/null || echo "(missing)"
+	done | sha256sum | cut -c1-16
+}
+
+# e2e_lock: one builder at a time (fd 8 stays open for the caller's life).
+e2e_lock()
+{
+	exec 8>"$e2e_dir/.lock"
+	flock 8
+}
+
+# ---------------------------------------------------------------------------------------
+# The image: a 160 MiB disk, GPT, one partition (PARTUUID fixed) that is a seal volume:
+# keyslot 0 passphrase, 1 tpm2 (PCRs 1+7+15, sealed by the TPM whose state is kept beside
+# the image), 2 recovery key; inside, the root file system tests/e2e/guest/init runs from.
+# PCR 1 is the firmware's measurement of the SMBIOS tables: the boots must use the same
+# machine as the guest that enrolled (q35, 1024 MiB, 2 vCPUs), and a changed SMBIOS table
+# is the "bound PCR changed before the initramfs runs" case.
+e2e_image_inputs()
+{
+	echo "$e2e_top/tests/e2e/guest/build-image.sh" "$e2e_top/tests/e2e/guest/init" \
+		"$e2e_top/tests/e2e/lib/e2e.sh" "$e2e_build/userspace/sealctl" \
+		"$e2e_build/kernel/$KVER_6_1/dm-seal.ko"
+}
+
+e2e_image()
+{
+	local img=$e2e_dir/image key tmp rc pg
+	E2E_IMAGE=$img/disk.img
+	E2E_TPM_STATE=$img/tpm
+	# shellcheck disable=SC2046
+	key=$(e2e_hash $(e2e_image_inputs))
+	if [ "$(cat "$img/stamp" 2>/dev/null)" != "$key" ]; then
+		e2e_lock
+		if [ "$(cat "$img/stamp" 2>/dev/null)" != "$key" ]; then
+			e2e_say "building the e2e disk image (once; build/e2e/image)"
+			local start=$SECONDS
+			rm -rf "$img"
+			mkdir -p "$img/tpm" "$img/out"
+			tmp=$(mktemp -d "${TMPDIR:-/tmp}/seal-e2e-img.XXXXXX")
+			# a PostgreSQL cluster, made natively (fast), unpacked into the root in the guest
+			pg=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+			if [ -n "$pg" ]; then
+				chown postgres: "$tmp" && chmod 700 "$tmp" &&
+				runuser -u postgres -- "$pg/initdb" -D "$tmp/pgdata" -U postgres \
+					--auth=trust -E UTF8 --locale=C --no-sync --wal-segsize=1 \
+					>"$img/initdb.log" 2>&1 &&
+				tar -C "$tmp/pgdata" --numeric-owner -cf "$img/pgdata.tar" . ||
+					{ cat "$img/initdb.log"; rm -rf "$tmp"; e2e_die "initdb failed"; }
+			else
+				tar -cf "$img/pgdata.tar" -T /dev/null
+			fi
+			rm -rf "$tmp"
+			truncate -s 160M "$img/disk.img"
+			printf 'label: gpt\nstart=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=%s, name=sealroot\n' \
+				"$E2E_PARTUUID" | sfdisk -q "$img/disk.img" >/dev/null ||
+				e2e_die "sfdisk failed"
+			"$e2e_top/tests/vm/run" --kernel 6.1 --tpm-state "$img/tpm" --disk "$img/disk.img" \
+				--out "$img/out" --timeout 300 --log-dir "$e2e_logs/build-image.vm" \
+				--env "E2E_PASSPHRASE=$E2E_PASSPHRASE" \
+				--env "E2E_INIT=$e2e_top/tests/e2e/guest/init" \
+				--env "E2E_PGTAR=$img/pgdata.tar" \
+				-- "$e2e_top/tests/e2e/guest/build-image.sh" >"$e2e_logs/build-image.log" 2>&1
+			rc=$?
+			if [ $rc != 0 ] || [ ! -s "$img/out/luks-uuid" ]; then
+				sed 's/^/# /' "$e2e_logs/build-image.log" | tail -30
+				e2e_die "building the e2e image failed (exit $rc); log: $e2e_logs/build-image.log"
+			fi
+			rm -f "$img/pgdata.tar"
+			echo "$key" > "$img/stamp"
+			e2e_say "image built in $((SECONDS - start))s"
+		fi
+		flock -u 8
+	fi
+	E2E_LUKS_UUID=$(cat "$img/out/luks-uuid")
+	E2E_RECOVERY_KEY=$(cat "$img/out/recovery-key")
+	E2E_DEK_HEX=$img/out/dek.hex
+}
+
+# ---------------------------------------------------------------------------------------
+# Initramfs images, built by the host's dracut with a private module directory that adds
+# this checkout's dracut/90seal (nothing is installed on the host).
+e2e_dracut_base()
+{
+	local base=$e2e_dir/dracut-base f
+	if [ ! -L "$base/modules.d/90seal" ] ||
+	   [ "$(readlink "$base/modules.d/90seal")" != "$e2e_top/dracut/90seal" ] ||
+	   [ /usr/lib/dracut/modules.d -nt "$base/.done" ]; then
+		rm -rf "$base"
+		mkdir -p "$base/modules.d"
+		for f in /usr/lib/dracut/*; do
+			[ "$(basename "$f")" = modules.d ] || ln -s "$f" "$base/"
+		done
+		for f in /usr/lib/dracut/modules.d/*; do
+			ln -s "$f" "$base/modules.d/"
+		done
+		ln -s "$e2e_top/dracut/90seal" "$base/modules.d/90seal"
+		touch "$base/.done"
+	fi
+	echo "$base"
+}
+
+# e2e_initramfs KERNEL FLAVOUR: sets E2E_INITRD to the image, building it if needed.
+e2e_initramfs()
+{
+	local kver flavour=$2 out key conf modules dir start log
+	kver=$(e2e_kver "$1")
+	dir=$e2e_dir/initrd
+	out=$dir/$kver-$flavour.img
+	mkdir -p "$dir"
+	key=$(e2e_hash "$e2e_top"/dracut/90seal/* "$e2e_top/tests/e2e/lib/e2e.sh" \
+		"$e2e_build/userspace/sealctl" "$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so" \
+		"$e2e_build/kernel/$kver/dm-seal.ko" /usr/lib/dracut/dracut-version.sh; echo "$flavour")
+	E2E_INITRD=$out
+	[ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$key" ] && return 0
+
+	e2e_lock
+	if [ ! -f "$out" ] || [ "$(cat "$out.stamp" 2>/dev/null)" != "$key" ]; then
+		start=$SECONDS
+		conf=$dir/$kver-$flavour.conf
+		log=$e2e_logs/dracut-$kver-$flavour.log
+		mkdir -p "$dir/confdir"
+		{
+			echo "seal_sealctl=\"$e2e_build/userspace/sealctl\""
+			echo "seal_token_plugin=\"$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so\""
+			echo "seal_module=\"$e2e_build/kernel/$kver/dm-seal.ko\""
+		} > "$conf"
+		modules="bash base udev-rules dm rootfs-block fs-lib seal"
+		if [ "$flavour" = systemd ]; then
+			modules+=" systemd systemd-initrd dracut-systemd systemd-ask-password"
+			printf '# name  device  options\n%s PARTUUID=%s tries=3\n' \
+				"$E2E_NAME" "$E2E_PARTUUID" > "$dir/sealtab"
+			echo "seal_sealtab=\"$dir/sealtab\"" >> "$conf"
+		fi
+		if ! dracutbasedir=$(e2e_dracut_base) dracut --force --quiet --no-hostonly \
+			--no-hostonly-cmdline --conf "$conf" --confdir "$dir/confdir" \
+			--kver "$kver" --kmoddir "$e2e_cache/kernels/$kver/lib/modules/$kver" \
+			--modules "$modules" --no-early-microcode --compress "zstd -1" \
+			--drivers "virtio_pci virtio_blk ext4 9p 9pnet_virtio overlay" \
+			--force-drivers "9pnet_virtio 9p overlay" \
+			"$out.tmp" >"$log" 2>&1; then
+			rm -f "$out.tmp"
+			sed 's/^/# /' "$log" | tail -30
+			e2e_die "dracut failed for $kver ($flavour); log: $log"
+		fi
+		mv "$out.tmp" "$out"
+		echo "$key" > "$out.stamp"
+		e2e_say "initramfs $kver ($flavour) built in $((SECONDS - start))s, $(($(stat -c %s "$out") / 1024)) KiB"
+	fi
+	flock -u 8
+}
+
+# ---------------------------------------------------------------------------------------
+# Boots. Every boot gets its own temp directory (TPM state copy, sockets, the disk's
+# snapshot overlay); qemu and swtpm are stopped and the directory removed on every path.
+E2E_PIDS=()
+E2E_RUNS=()
+e2e_cleanup()
+{
+	local pid
+	for pid in "${E2E_PIDS[@]+"${E2E_PIDS[@]}"}"; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	E2E_PIDS=()
+	[ ${#E2E_RUNS[@]} -gt 0 ] && rm -rf "${E2E_RUNS[@]}"
+	E2E_RUNS=()
+}
+trap e2e_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# e2e_boot [options] -- STEP...: boot KERNEL with FLAVOUR's initramfs and run console.py's
+# STEPs against its serial console; returns console.py's status (0: every step passed).
+#   --kernel 6.1|6.12  --flavour systemd|shell
+#   --tpm yes|no       attach a copy of the image's TPM (default yes)
+#   --smbios ARG       extra -smbios (changes PCR 1)
+#   --disk FILE        the disk (default: the shared image, writes discarded)
+#   --persist          keep the disk's writes
+#   --append ARGS      extra kernel command line
+#   --log FILE         the boot transcript (default build/test-logs/e2e/last.log)
+#   --timeout S        hard limit for the whole boot (default 240)
+e2e_boot()
+{
+	local kernel=6.1 flavour=shell tpm=yes smbios="" disk=$E2E_IMAGE persist="" append=""
+	local log=$e2e_logs/last.log timeout=240 kver run qemu swtpm_pid="" qemu_pid rc snapshot
+	local cmdline accel
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--kernel) kernel=$2; shift 2 ;;
+		--flavour) flavour=$2; shift 2 ;;
+		--tpm) tpm=$2; shift 2 ;;
+		--smbios) smbios=$2; shift 2 ;;
+		--disk) disk=$2; shift 2 ;;
+		--persist) persist=1; shift ;;
+		--append) append=$2; shift 2 ;;
+		--log) log=$2; shift 2 ;;
+		--timeout) timeout=$2; shift 2 ;;
+		--) shift; break ;;
+		*) e2e_die "e2e_boot: bad option $1" ;;
+		esac
+	done
+	kver=$(e2e_kver "$kernel")
+	e2e_initramfs "$kernel" "$flavour"
+	run=$(mktemp -d "${TMPDIR:-/tmp}/seal-e2e.XXXXXX") || e2e_die "mktemp failed"
+	E2E_RUNS+=("$run")
+	mkdir -p "$(dirname "$log")"
+	: > "$log"
+
+	cmdline="console=ttyS0,115200 panic=-1 root=/dev/mapper/$E2E_NAME rootfstype=ext4 rw"
+	cmdline+=" rd.shell rd.retry=60 rd.skipfsck"
+	[ "$flavour" = shell ] &&
+		cmdline+=" rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME"
+	cmdline+=" $append"
+	snapshot=on
+	[ -n "$persist" ] && snapshot=off
+	accel=(-accel tcg,thread=multi -cpu max)
+	[ "$(cat "$e2e_build/vm/accel" 2>/dev/null)" = kvm ] && accel=(-accel kvm -cpu host)
+
+	qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
+		-machine q35 -m 1024 -smp 2 "${accel[@]}"
+		-kernel "$e2e_cache/kernels/$kver/boot/vmlinuz-$kver" -initrd "$E2E_INITRD"
+		-append "$cmdline"
+		-chardev "socket,id=con,path=$run/console.sock,server=on,wait=on"
+		-serial chardev:con
+		-drive "file=$disk,if=none,id=disk0,format=raw,cache=writeback,snapshot=$snapshot"
+		-device virtio-blk-pci,drive=disk0
+		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
+		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
+	[ -n "$smbios" ] && qemu+=(-smbios "$smbios")
+	if [ "$tpm" = yes ]; then
+		cp -a "$E2E_TPM_STATE" "$run/tpm"
+		swtpm socket --tpm2 --tpmstate "dir=$run/tpm" \
+			--ctrl "type=unixio,path=$run/swtpm.sock" --terminate >"$run/swtpm.log" 2>&1 &
+		swtpm_pid=$!
+		E2E_PIDS+=("$swtpm_pid")
+		for _ in $(seq 100); do
+			[ -S "$run/swtpm.sock" ] && break
+			sleep 0.05
+		done
+		[ -S "$run/swtpm.sock" ] || e2e_die "swtpm did not start: $(cat "$run/swtpm.log")"
+		qemu+=(-chardev "socket,id=chrtpm,path=$run/swtpm.sock"
+			-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0)
+	fi
+
+	# the snapshot overlay goes to TMPDIR: keep it in the run directory
+	TMPDIR=$run "${qemu[@]}" 2>"$run/qemu.log" &
+	qemu_pid=$!
+	E2E_PIDS+=("$qemu_pid")
+	timeout -k 5 "$timeout" python3 "$e2e_top/tests/e2e/lib/console.py" \
+		"$run/console.sock" "$log" "$@"
+	rc=$?
+	[ $rc = 124 ] && echo "console: the boot hit its ${timeout}s limit" >&2
+	# a guest that has done its part powers off; one that has not is stopped
+	for _ in $(seq 50); do
+		kill -0 "$qemu_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -s "$run/qemu.log" ] && [ $rc != 0 ]; then
+		sed 's/^/console: qemu: /' "$run/qemu.log" >&2
+	fi
+	e2e_cleanup
+	return $rc
+}
+
+# e2e_check NAME e2e_boot-ARGS...: one KTAP result for one boot, with console.py's
+# complaint and the transcript's path as diagnostics when it fails, and the time it took.
+e2e_check()
+{
+	local name=$1 start=$SECONDS rc
+	shift
+	e2e_boot "$@" 2>"$e2e_dir/.console-err"
+	rc=$?
+	[ $rc != 0 ] && ktap_diag "$(cat "$e2e_dir/.console-err")"
+	ktap_result "$name ($((SECONDS - start))s)" $rc
+	return $rc
+}
