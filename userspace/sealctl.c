@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "luks.h"
 #include "report.h"
+#include "secret.h"
 #include "tpm2.h"
 
 #ifndef SEAL_VERSION
@@ -238,5 +239,8 @@ int main(int argc, char **argv)
 	if (!report_verbose())
 		setenv("TSS2_LOG", "all+none", 0);
 	report_capture_libraries();
-	return cmd->run(&o, argv + optind + 1);
+	e = cmd->run(&o, argv + optind + 1);
+	/* whatever a library left in a stack frame below main goes now */
+	secret_scrub_stack();
+	return e;
 }

@@ -18,7 +18,7 @@ void secret_wipe(void *p, size_t len)
 
 __attribute__((noinline)) void secret_scrub_stack(void)
 {
-	uint8_t area[64 * 1024];
+	uint8_t area[256 * 1024];
 
 	explicit_bzero(area, sizeof(area));
 	__asm__ volatile("" : : "r"(area) : "memory");

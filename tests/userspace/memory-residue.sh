@@ -25,21 +25,26 @@ core_of()
 	local core=$1
 	shift
 	gdb -q -batch -ex 'set pagination off' -ex 'set dump-excluded-mappings on' \
-		-ex 'catch syscall exit_group' -ex run -ex "gcore $core" -ex kill \
+		-ex 'catch syscall exit_group' -ex run -ex 'info proc mappings' \
+		-ex "gcore $core" -ex kill \
 		--args "$@" >"$core.log" 2>&1 </dev/null
 	[ -s "$core" ]
 }
 
-# none NAME CORE HEX...: no form of any HEX secret in CORE
+# none NAME CORE LABEL=HEX...: no form of any HEX secret in CORE
 none()
 {
-	local name=$1 core=$2 hex counts total=0 n
+	local name=$1 core=$2 pair hex counts total=0 n
 	shift 2
-	for hex in "$@"; do
+	for pair in "$@"; do
+		hex=${pair#*=}
 		counts=$(python3 "$HELPERS/count-secret.py" "$core" "$hex")
 		n=$(printf '%s\n' "$counts" | sed -n 's/.*total=\([0-9]*\).*/\1/p')
 		total=$((total + n))
-		[ "$n" = 0 ] || ktap_diag "$name: ${hex:0:8}...: $counts"
+		if [ "$n" != 0 ]; then
+			ktap_diag "$name: ${pair%%=*}: $counts"
+			ktap_diag "$(sed -n '/Start Addr/,/^Saved/p' "$core.log")"
+		fi
 	done
 	ktap_result "$name" $((total != 0))
 }
@@ -82,12 +87,14 @@ ktap_result "enroll recovery ran under gdb" $?
 recovery=$(grep -Eo '([0-9a-f]{8}-){7}[0-9a-f]{8}' "$WORK/core.recovery.log" | head -1 | tr -d '\n' | hex_of)
 ktap_same "recovery key captured from its output" "${#recovery}" 142
 
+dek_forms=("dek=$dek" "dek-half-1=${dek:0:64}" "dek-half-2=${dek:64}")
 none "enroll tpm2: no TPM secret, DEK, passphrase or PIN left" "$WORK/core.enroll" \
-	"$secret" "$dek" "${dek:0:64}" "${dek:64}" "$pass" "$pin"
+	"tpm-secret=$secret" "${dek_forms[@]}" "passphrase=$pass" "pin=$pin"
 none "open by token: no TPM secret, DEK or PIN left" "$WORK/core.open" \
-	"$secret" "$dek" "${dek:0:64}" "${dek:64}" "$pin"
-none "open by passphrase: no DEK or passphrase left" "$WORK/core.pass" "$dek" "${dek:0:64}" "${dek:64}" "$pass"
+	"tpm-secret=$secret" "${dek_forms[@]}" "pin=$pin"
+none "open by passphrase: no DEK or passphrase left" "$WORK/core.pass" \
+	"${dek_forms[@]}" "passphrase=$pass"
 none "enroll recovery: no DEK, passphrase or recovery key left" "$WORK/core.recovery" \
-	"$dek" "${dek:0:64}" "${dek:64}" "$pass" "$recovery"
+	"${dek_forms[@]}" "passphrase=$pass" "recovery-key=$recovery"
 
 ktap_end

@@ -31,7 +31,12 @@ cleanup()
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
-	rm -rf "$WORK"
+	# SEAL_TEST_KEEP=1 keeps the scratch directory for a post-mortem
+	if [ "${SEAL_TEST_KEEP:-}" = 1 ]; then
+		echo "# kept $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
 }
 trap cleanup EXIT
 
