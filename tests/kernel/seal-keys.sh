@@ -77,7 +77,7 @@ table_refused "a key spec without a description is refused" \
 keyctl padd logon seal-test:revoked @s < "$work/key64" >/dev/null
 keyctl revoke "$(keyctl search @s logon seal-test:revoked)"
 table_refused "a revoked key is refused" \
-	"$(seal_table :64:logon:seal-test:revoked)" "Key lookup failed"
+	"$(seal_table :64:logon:seal-test:revoked)" "Key is revoked or expired"
 
 # The device keeps working after its keyring key is unlinked or revoked.
 keyctl padd logon seal-test:gone @s < "$work/key64" >/dev/null
