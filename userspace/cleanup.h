@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <blkid/blkid.h>
 #include <json-c/json.h>
 #include <libcryptsetup.h>
+#include <libdevmapper.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -52,11 +54,25 @@ static inline void json_object_putp(struct json_object **j)
 	json_object_put(*j);
 }
 
+static inline void dm_task_destroyp(struct dm_task **t)
+{
+	if (*t)
+		dm_task_destroy(*t);
+}
+
+static inline void blkid_free_probep(blkid_probe *pr)
+{
+	if (*pr)
+		blkid_free_probe(*pr);
+}
+
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 #define _cleanup_crypt_ _cleanup_(crypt_freep)
 #define _cleanup_json_ _cleanup_(json_object_putp)
+#define _cleanup_dm_task_ _cleanup_(dm_task_destroyp)
+#define _cleanup_blkid_ _cleanup_(blkid_free_probep)
 
 /* Hand a resource out of a scope: the cleanup then sees NULL. */
 #define TAKE_PTR(p) ({ typeof(p) _p = (p); (p) = NULL; _p; })

@@ -13,14 +13,6 @@
 #include "cleanup.h"
 #include "dm.h"
 
-static void dm_task_destroyp(struct dm_task **t)
-{
-	if (*t)
-		dm_task_destroy(*t);
-}
-
-#define _cleanup_dm_task_ _cleanup_(dm_task_destroyp)
-
 /*
  * Why a task failed: -ENODEV when there is no device-mapper driver at all
  * (errno is not reliable then), else the ioctl's own errno.

@@ -33,56 +33,61 @@ int device_size(const char *path, uint64_t *ret)
 	return ioctl(fd, BLKGETSIZE64, ret) < 0 ? -errno : 0;
 }
 
-static blkid_probe new_probe(const char *path, int flags)
+static void probe_everything(blkid_probe pr)
 {
-	blkid_probe pr = blkid_new_probe_from_filename(path);
-
-	if (!pr)
-		return NULL;
-	/* libblkid opens read-only; wiping needs a writable descriptor */
-	if (flags != O_RDONLY) {
-		int fd = open(path, flags | O_CLOEXEC);
-
-		blkid_free_probe(pr);
-		if (fd < 0)
-			return NULL;
-		pr = blkid_new_probe();
-		if (!pr || blkid_probe_set_device(pr, fd, 0, 0)) {
-			close(fd);
-			blkid_free_probe(pr);
-			return NULL;
-		}
-	}
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_MAGIC);
 	blkid_probe_enable_partitions(pr, 1);
 	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+}
+
+static blkid_probe new_probe(const char *path)
+{
+	blkid_probe pr = blkid_new_probe_from_filename(path);
+
+	if (pr)
+		probe_everything(pr);
+	return pr;
+}
+
+/* Wiping needs a writable descriptor; libblkid opens read-only by itself. */
+static blkid_probe new_probe_fd(int fd)
+{
+	blkid_probe pr = blkid_new_probe();
+
+	if (pr && blkid_probe_set_device(pr, fd, 0, 0)) {
+		blkid_free_probe(pr);
+		return NULL;
+	}
+	if (pr)
+		probe_everything(pr);
 	return pr;
 }
 
 char *device_signature(const char *path)
 {
-	blkid_probe pr = new_probe(path, O_RDONLY);
+	_cleanup_blkid_ blkid_probe pr = new_probe(path);
 	const char *type = NULL;
-	char *ret = NULL;
 
 	if (!pr)
 		return NULL;
 	if (blkid_do_probe(pr) == 0 &&
 	    (blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0 ||
 	     blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL) == 0))
-		ret = strdup(type);
-	blkid_free_probe(pr);
-	return ret;
+		return strdup(type);
+	return NULL;
 }
 
 int device_wipe_signatures(const char *path)
 {
-	blkid_probe pr = new_probe(path, O_RDWR);
-	int r = 0;
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+	_cleanup_blkid_ blkid_probe pr = NULL;
 
+	if (fd < 0)
+		return -errno;
+	pr = new_probe_fd(fd);
 	if (!pr)
-		return -errno ?: -EIO;
+		return -ENOMEM;
 	while (blkid_do_probe(pr) == 0) {
 		const char *type = "unknown", *off = "?";
 
@@ -91,15 +96,10 @@ int device_wipe_signatures(const char *path)
 		if (blkid_probe_lookup_value(pr, "SBMAGIC_OFFSET", &off, NULL))
 			blkid_probe_lookup_value(pr, "PTMAGIC_OFFSET", &off, NULL);
 		note(path, "wiping %s signature at offset %s", type, off);
-		if (blkid_do_wipe(pr, 0)) {
-			r = -EIO;
-			break;
-		}
+		if (blkid_do_wipe(pr, 0))
+			return -EIO;
 	}
-	fsync(blkid_probe_get_fd(pr));
-	close(blkid_probe_get_fd(pr));
-	blkid_free_probe(pr);
-	return r;
+	return fsync(fd) < 0 ? -errno : 0;
 }
 
 enum seal_exit volume_load(const char *path, bool read_only, struct crypt_device **ret)

@@ -179,6 +179,9 @@ struct handles {
 	ESYS_TR primary, hmac, policy, object;
 };
 
+#define HANDLES(tpm) { .t = (tpm), .primary = ESYS_TR_NONE, .hmac = ESYS_TR_NONE, \
+		       .policy = ESYS_TR_NONE, .object = ESYS_TR_NONE }
+
 static void handles_flush(struct handles *h)
 {
 	ESYS_TR *all[] = { &h->object, &h->policy, &h->hmac, &h->primary };
@@ -190,8 +193,23 @@ static void handles_flush(struct handles *h)
 	}
 }
 
-#define HANDLES(tpm) { .t = (tpm), .primary = ESYS_TR_NONE, .hmac = ESYS_TR_NONE, \
-		       .policy = ESYS_TR_NONE, .object = ESYS_TR_NONE }
+#define _cleanup_handles_ _cleanup_(handles_flush)
+
+static void esys_freep(void *p)
+{
+	Esys_Free(*(void **)p);
+}
+
+#define _cleanup_esys_ _cleanup_(esys_freep)
+
+/* ESAPI's copy of unsealed data: wiped before it is freed. */
+static void sensitive_data_freep(TPM2B_SENSITIVE_DATA **d)
+{
+	if (!*d)
+		return;
+	secret_wipe(*d, sizeof(**d));
+	Esys_Free(*d);
+}
 
 /*
  * ESAPI decrypts response parameters in place in its SAPI response buffer,
@@ -402,13 +420,13 @@ int seal_tpm_seal(struct seal_tpm *t, uint32_t pcr_mask, const struct secret *se
 		  const struct secret *pin, struct seal_tpm_sealed *out)
 {
 	_cleanup_secret_ struct secret *sens_buf = NULL, *auth = NULL;
-	struct handles h = HANDLES(t);
+	_cleanup_handles_ struct handles h = HANDLES(t);
+	_cleanup_esys_ TPM2B_PRIVATE *priv = NULL;
+	_cleanup_esys_ TPM2B_PUBLIC *pub = NULL;
 	const TPML_PCR_SELECTION no_pcrs = { 0 };
-	TPM2B_PRIVATE *priv = NULL;
-	TPM2B_PUBLIC *pub = NULL;
 	TPM2B_PUBLIC tmpl = { 0 };
 	TPM2B_SENSITIVE_CREATE *sens;
-	ESYS_TR auth_session;
+	ESYS_TR auth_session = ESYS_TR_PASSWORD;
 	TSS2_RC rc;
 	int r;
 
@@ -436,10 +454,10 @@ int seal_tpm_seal(struct seal_tpm *t, uint32_t pcr_mask, const struct secret *se
 
 	r = create_primary(t, &h, &out->primary_name);
 	if (r < 0)
-		goto out;
+		return r;
 	r = current_policy(t, pcr_mask, out->pcr_initial_mask, out->pin, &out->policy);
 	if (r < 0)
-		goto out;
+		return r;
 
 	tmpl.publicArea.type = TPM2_ALG_KEYEDHASH;
 	tmpl.publicArea.nameAlg = TPM2_ALG_SHA256;
@@ -449,43 +467,72 @@ int seal_tpm_seal(struct seal_tpm *t, uint32_t pcr_mask, const struct secret *se
 	tmpl.publicArea.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL;
 	tmpl.publicArea.authPolicy = out->policy;
 
-	if (seal_tpm_testing_plaintext) {
-		auth_session = ESYS_TR_PASSWORD;
-	} else {
+	if (!seal_tpm_testing_plaintext) {
 		r = start_hmac_session(t, &h, TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT);
 		if (r < 0)
-			goto out;
+			return r;
 		auth_session = h.hmac;
 	}
 	rc = Esys_Create(t->esys, h.primary, auth_session, ESYS_TR_NONE, ESYS_TR_NONE,
 			 sens, &tmpl, NULL, &no_pcrs, &priv, &pub, NULL, NULL, NULL);
 	/* ESAPI encrypted the sensitive data in a stack array */
 	secret_scrub_stack();
-	if (rc != TSS2_RC_SUCCESS) {
-		r = tpm_fail(t, "Esys_Create", rc);
-		goto out;
-	}
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_Create", rc);
 	out->private = *priv;
 	out->public = *pub;
-	r = 0;
-out:
-	Esys_Free(priv);
-	Esys_Free(pub);
-	handles_flush(&h);
-	return r;
+	return 0;
+}
+
+/* A policy session salted to the primary: PolicyPCR (+ PolicyAuthValue). */
+static int start_policy_session(struct seal_tpm *t, struct handles *h,
+				const struct seal_tpm_sealed *in, const TPM2B_AUTH *auth)
+{
+	TPML_PCR_SELECTION sel = pcr_selection(in->pcr_mask);
+	const TPM2B_DIGEST current_pcrs = { 0 };
+	TSS2_RC rc;
+
+	rc = Esys_StartAuthSession(t->esys, seal_tpm_testing_plaintext ? ESYS_TR_NONE : h->primary,
+				   ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
+				   TPM2_SE_POLICY,
+				   seal_tpm_testing_plaintext ? &no_cipher : &session_cipher,
+				   TPM2_ALG_SHA256, &h->policy);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_StartAuthSession", rc);
+	if (in->pcr_mask) {
+		/* empty digest: the TPM takes the PCRs as they are */
+		rc = Esys_PolicyPCR(t->esys, h->policy, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				    &current_pcrs, &sel);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail(t, "Esys_PolicyPCR", rc);
+	}
+	if (auth) {
+		rc = Esys_PolicyAuthValue(t->esys, h->policy, ESYS_TR_NONE, ESYS_TR_NONE,
+					  ESYS_TR_NONE);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail(t, "Esys_PolicyAuthValue", rc);
+		rc = Esys_TR_SetAuth(t->esys, h->object, auth);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail(t, "Esys_TR_SetAuth", rc);
+	}
+	return 0;
+}
+
+/* ESAPI keeps the PIN-derived auth value in the object's node: clear it. */
+static void forget_object_auth(struct handles *h)
+{
+	if (h->object != ESYS_TR_NONE)
+		(void)Esys_TR_SetAuth(h->t->esys, h->object, &(const TPM2B_AUTH){ 0 });
 }
 
 int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 		    const struct secret *pin, struct secret **ret)
 {
 	_cleanup_secret_ struct secret *auth = NULL, *result = NULL;
-	struct handles h = HANDLES(t);
-	TPM2B_SENSITIVE_DATA *data = NULL;
-	TPML_PCR_SELECTION sel = pcr_selection(in->pcr_mask);
-	const TPM2B_DIGEST current_pcrs = { 0 };
+	_cleanup_handles_ struct handles h = HANDLES(t);
+	_cleanup_(sensitive_data_freep) TPM2B_SENSITIVE_DATA *data = NULL;
 	TPM2B_DIGEST policy;
 	TPM2B_NAME name;
-	ESYS_TR salt_key;
 	TSS2_RC rc;
 	int r;
 
@@ -499,91 +546,47 @@ int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 
 	r = create_primary(t, &h, &name);
 	if (r < 0)
-		goto out;
+		return r;
 	if (name.size != in->primary_name.size ||
-	    memcmp(name.name, in->primary_name.name, name.size)) {
-		r = -EBADE;
-		goto out;
-	}
+	    memcmp(name.name, in->primary_name.name, name.size))
+		return -EBADE;
 	/* refuse a PCR mismatch before the TPM sees an attempt (no DA count) */
 	r = current_policy(t, in->pcr_mask, in->pcr_initial_mask, in->pin, &policy);
 	if (r < 0)
-		goto out;
-	if (policy.size != in->policy.size || memcmp(policy.buffer, in->policy.buffer, policy.size)) {
-		r = -EPERM;
-		goto out;
-	}
+		return r;
+	if (policy.size != in->policy.size || memcmp(policy.buffer, in->policy.buffer, policy.size))
+		return -EPERM;
 
 	rc = Esys_Load(t->esys, h.primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
 		       &in->private, &in->public, &h.object);
-	if (rc != TSS2_RC_SUCCESS) {
-		r = tpm_fail(t, "Esys_Load", rc);
-		goto out;
-	}
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_Load", rc);
 	if (!seal_tpm_testing_plaintext) {
 		r = start_hmac_session(t, &h, TPMA_SESSION_ENCRYPT);
 		if (r < 0)
-			goto out;
-		salt_key = h.primary;
-	} else {
-		salt_key = ESYS_TR_NONE;
+			return r;
 	}
-	rc = Esys_StartAuthSession(t->esys, salt_key, ESYS_TR_NONE, ESYS_TR_NONE,
-				   ESYS_TR_NONE, ESYS_TR_NONE, NULL, TPM2_SE_POLICY,
-				   seal_tpm_testing_plaintext ? &no_cipher : &session_cipher,
-				   TPM2_ALG_SHA256, &h.policy);
-	if (rc != TSS2_RC_SUCCESS) {
-		r = tpm_fail(t, "Esys_StartAuthSession", rc);
-		goto out;
+	r = start_policy_session(t, &h, in, auth ? (TPM2B_AUTH *)auth->data : NULL);
+	if (r == 0) {
+		rc = Esys_Unseal(t->esys, h.object, h.policy,
+				 seal_tpm_testing_plaintext ? ESYS_TR_NONE : h.hmac,
+				 ESYS_TR_NONE, &data);
+		/* ESAPI decrypted outData in a stack array, then in its response buffer */
+		secret_scrub_stack();
+		wipe_response_buffer(t);
+		if (rc != TSS2_RC_SUCCESS)
+			r = tpm_fail(t, "Esys_Unseal", rc);
 	}
-	if (in->pcr_mask) {
-		rc = Esys_PolicyPCR(t->esys, h.policy, ESYS_TR_NONE, ESYS_TR_NONE,
-				    ESYS_TR_NONE, &current_pcrs, &sel);
-		if (rc != TSS2_RC_SUCCESS) {
-			r = tpm_fail(t, "Esys_PolicyPCR", rc);
-			goto out;
-		}
-	}
-	if (in->pin) {
-		rc = Esys_PolicyAuthValue(t->esys, h.policy, ESYS_TR_NONE, ESYS_TR_NONE,
-					  ESYS_TR_NONE);
-		if (rc != TSS2_RC_SUCCESS) {
-			r = tpm_fail(t, "Esys_PolicyAuthValue", rc);
-			goto out;
-		}
-		rc = Esys_TR_SetAuth(t->esys, h.object, (TPM2B_AUTH *)auth->data);
-		if (rc != TSS2_RC_SUCCESS) {
-			r = tpm_fail(t, "Esys_TR_SetAuth", rc);
-			goto out;
-		}
-	}
-	rc = Esys_Unseal(t->esys, h.object, h.policy,
-			 seal_tpm_testing_plaintext ? ESYS_TR_NONE : h.hmac,
-			 ESYS_TR_NONE, &data);
-	/* ESAPI decrypted outData in a stack array, then into its response buffer */
-	secret_scrub_stack();
-	wipe_response_buffer(t);
-	if (rc != TSS2_RC_SUCCESS) {
-		r = tpm_fail(t, "Esys_Unseal", rc);
-		goto out;
-	}
+	if (auth)
+		forget_object_auth(&h);
+	if (r < 0)
+		return r;
+
 	result = secret_dup(data->buffer, data->size);
-	if (!result) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!result)
+		return -ENOMEM;
 	*ret = TAKE_PTR(result);
-	r = 0;
-out:
-	if (data) {
-		secret_wipe(data, sizeof(*data));
-		Esys_Free(data);
-	}
-	/* ESAPI keeps the PIN-derived auth value in the object's node: clear it */
-	if (auth && h.object != ESYS_TR_NONE)
-		(void)Esys_TR_SetAuth(t->esys, h.object, &(const TPM2B_AUTH){ 0 });
-	handles_flush(&h);
-	return r;
+	return 0;
 }
 
 int seal_tpm_pcr_event(struct seal_tpm *t, unsigned int pcr, const void *data, size_t len)
