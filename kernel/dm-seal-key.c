@@ -130,15 +130,17 @@ static bool seal_has_whitespace(const char *s)
 	return false;
 }
 
-/* Parse the <size> of a key reference: decimal digits only. */
+/* Parse the <size> of a key reference. */
 static int seal_parse_key_size(const char *s, size_t len, unsigned int *size)
 {
 	char buf[16];
 
-	if (!len || len >= sizeof(buf) || !isdigit(*s))
+	if (len >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
+	if (!seal_is_decimal(buf))
+		return -EINVAL;
 	return kstrtouint(buf, 10, size);
 }
 

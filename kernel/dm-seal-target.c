@@ -15,7 +15,6 @@
  * See Documentation/device-mapper/seal.rst.
  */
 #include <linux/blkdev.h>
-#include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -258,10 +257,9 @@ static void seal_dtr(struct dm_target *ti)
 	ti->private = NULL;
 }
 
-/* Decimal digits only: no sign, no trailing characters, no overflow. */
 static int seal_parse_u64(const char *arg, u64 *val)
 {
-	if (!isdigit(*arg))
+	if (!seal_is_decimal(arg))
 		return -EINVAL;
 	return kstrtoull(arg, 10, val);
 }
@@ -270,7 +268,7 @@ static int seal_parse_sector_size(struct seal_target *st, const char *arg)
 {
 	unsigned int size;
 
-	if (!isdigit(*arg) || kstrtouint(arg, 10, &size) ||
+	if (!seal_is_decimal(arg) || kstrtouint(arg, 10, &size) ||
 	    size < SECTOR_SIZE || size > SEAL_MAX_SECTOR_SIZE ||
 	    !is_power_of_2(size))
 		return -EINVAL;
@@ -307,7 +305,7 @@ static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
 	if (!argc)
 		return 0;
 
-	if (!isdigit(argv[0][0]) || kstrtouint(argv[0], 10, &count) ||
+	if (!seal_is_decimal(argv[0]) || kstrtouint(argv[0], 10, &count) ||
 	    count > SEAL_NR_OPT_ARGS) {
 		ti->error = "Invalid number of optional arguments";
 		return -EINVAL;

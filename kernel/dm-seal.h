@@ -16,6 +16,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu_counter.h>
 #include <linux/scatterlist.h>
+#include <linux/string.h>
 #include <linux/workqueue.h>
 
 #define DM_MSG_PREFIX "seal"
@@ -144,6 +145,16 @@ struct seal_io {
 	struct scatterlist sg_in[SEAL_MAX_SG];
 	struct scatterlist sg_out;
 };
+
+/*
+ * Numbers in tables and messages are decimal digits and nothing else:
+ * kstrto*() would also take a sign or a trailing newline (dm core lets a
+ * backslash escape one into an argument). kstrto*() then refuses overflow.
+ */
+static inline bool seal_is_decimal(const char *s)
+{
+	return *s && !s[strspn(s, "0123456789")];
+}
 
 /* dm-seal-io.c */
 unsigned int seal_per_io_data_size(struct crypto_skcipher *tfm);
