@@ -81,9 +81,10 @@ enum seal_exit add_tpm2_slot(struct crypt_device *cd, const char *path, const st
 	secret->len = SEAL_TPM_SECRET_SIZE;
 
 	r = seal_tpm_seal(t, pcrs, secret, pin_value, &sealed);
+	if (r == -EIO)
+		return fail(SEAL_EXIT_TPM_ERROR, path, "sealing failed: %s", seal_tpm_error(t));
 	if (r < 0)
-		return fail(tpm_exit_code(r), path, "sealing failed: %s (%s)", tpm_cause(r),
-			    seal_tpm_error(t));
+		return fail(tpm_exit_code(r), path, "sealing failed: %s", tpm_cause(r));
 	e = verify_sealed(t, path, &sealed, pin_value, secret);
 	if (e != SEAL_EXIT_OK)
 		return e;

@@ -166,9 +166,11 @@ static bool try_seal_token(struct attempt *a, int id, const char *json, struct u
 	}
 	r = seal_tpm_unseal(a->tpm, &tok.sealed, pin, &secret);
 	if (r < 0) {
-		note(a->path, "token %d (seal-tpm2): %s", id, tpm_cause(r));
 		if (r == -EIO)
-			debug(a->path, "%s", seal_tpm_error(a->tpm));
+			note(a->path, "token %d (seal-tpm2): %s (%s)", id, tpm_cause(r),
+			     seal_tpm_error(a->tpm));
+		else
+			note(a->path, "token %d (seal-tpm2): %s", id, tpm_cause(r));
 		attempt_failed(a, tpm_exit_code(r));
 		return false;
 	}

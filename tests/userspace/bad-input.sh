@@ -152,6 +152,21 @@ cp "$good" "$img"
 expect "the plugin's validate refuses to import it" 1 "malformed: tpm2-private" \
 	with_plugin cryptsetup token import --json-file "$WORK/bad.json" "$img"
 
+# a tampered sealed blob: well-formed JSON, but the TPM refuses to load it
+cp "$good" "$img"
+cryptsetup token export --token-id 0 "$img" | python3 -c '
+import base64, json, sys
+t = json.load(sys.stdin)
+blob = bytearray(base64.b64decode(t["tpm2-private"]))
+blob[len(blob) // 2] ^= 0x01
+t["tpm2-private"] = base64.b64encode(bytes(blob)).decode()
+json.dump(t, sys.stdout)' >"$WORK/tampered.json"
+cryptsetup token import --token-replace --token-id 0 --json-file "$WORK/tampered.json" "$img"
+expect "tampered sealed blob: other TPM error, with the TPM's code (exit 16)" 16 \
+	"token 0 \(seal-tpm2\): TPM2 error \(Esys_Load: 0x[0-9a-f]+ .*\)" \
+	"$SEALCTL" open --test-passphrase --token-only "$img"
+unchanged "tampered sealed blob" "$img" "$SEALCTL" open --test-passphrase --token-only "$img"
+
 # PCR mismatch
 tpm2_pcrextend 7:sha256=$(printf '%064d' 7) >/dev/null
 expect "PCR mismatch (exit 12)" 12 "token 0 \(seal-tpm2\): PCR values differ from the sealed policy" \
