@@ -124,7 +124,7 @@ static enum seal_exit print_json(struct crypt_device *cd, int max)
 		json_object_object_add(o, "problem", json_object_new_string(why));
 		json_object_array_add(problems, o);
 	}
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+	print_json(root);
 	return SEAL_EXIT_OK;
 }
 

@@ -17,8 +17,7 @@
 static void emit(json_object *root, bool as_json)
 {
 	if (as_json) {
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_SPACED));
+		print_json(root);
 		return;
 	}
 	json_object_object_foreach(root, key, val)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <libcryptsetup.h>
 #include <libdevmapper.h>
 
@@ -108,4 +109,10 @@ void report_capture_libraries(void)
 {
 	crypt_set_log_callback(NULL, crypt_log_cb, NULL);
 	dm_log_with_errno_init(dm_log_cb);
+}
+
+void print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+					       JSON_C_TO_STRING_NOSLASHESCAPE));
 }

@@ -27,6 +27,10 @@ void note(const char *what, const char *fmt, ...)
 void debug(const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* --json output on stdout: pretty, slashes unescaped. */
+struct json_object;
+void print_json(struct json_object *o);
+
 /* Route libcryptsetup and libdevmapper messages through debug(). */
 void report_capture_libraries(void);
 

@@ -150,7 +150,8 @@ int seal_token_format(const struct seal_tpm_sealed *s, int keyslot, char **ret)
 		r = r ?: add_str(o, "tpm2-pin-salt", b64_encode(s->pin_salt, sizeof(s->pin_salt)));
 	if (r < 0)
 		return r;
-	*ret = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	*ret = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							JSON_C_TO_STRING_NOSLASHESCAPE));
 	return *ret ? 0 : -ENOMEM;
 }
 
