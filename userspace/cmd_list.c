@@ -82,7 +82,7 @@ static int token_problem(struct crypt_device *cd, int id, const char **type, cha
 	return 0;
 }
 
-static enum seal_exit print_json(struct crypt_device *cd, int max)
+static enum seal_exit list_json(struct crypt_device *cd, int max)
 {
 	_cleanup_json_ json_object *root = json_object_new_object();
 	json_object *slots = json_object_new_array(), *problems;
@@ -139,7 +139,7 @@ enum seal_exit cmd_list(const struct seal_opts *o, char **argv)
 	if (e != SEAL_EXIT_OK)
 		return e;
 	if (o->json)
-		return print_json(cd, max);
+		return list_json(cd, max);
 	printf("%-8s %-12s %-6s %-9s %s\n", "KEYSLOT", "TYPE", "TOKEN", "PBKDF", "DETAILS");
 	for (int s = 0; s < max; s++) {
 		crypt_keyslot_info ki = crypt_keyslot_status(cd, s);
