@@ -28,7 +28,7 @@ if ! [ -x "$fuzz" ] || [ "$src" -nt "$fuzz" ]; then
 	ktap_diag "$fuzz is missing or older than its source: compiling it in the guest" \
 		"(build it on the host with 'make -C tests/kernel')"
 	fuzz=/tmp/table-fuzz
-	if ! out=$(cc -O2 -Wall -Wextra -Werror -o "$fuzz" "$src" 2>&1); then
+	if ! out=$(cc -O2 -Wall -Wextra -Werror -pthread -o "$fuzz" "$src" 2>&1); then
 		ktap_fail "table-fuzz compiles" "$out"
 		ktap_end
 	fi

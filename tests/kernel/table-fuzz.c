@@ -37,6 +37,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -57,7 +58,6 @@
 
 #define CIPHER		"aes-xts-plain64"
 #define FUZZ_DEV	"seal-fuzz"
-#define CHECK_DEV	"seal-fuzz-ok"
 #define MAX_TOKENS	48
 #define MAX_REPORTS	15
 
@@ -409,11 +409,12 @@ static bool key_type_available(const char *type, size_t len)
 /* Checking an accepted table: a real device that works */
 
 /*
- * Make a device from the table, resume it, read its first block, check its
- * status and (when canon is not NULL) the table it prints back. Returns NULL
- * or what was wrong; the device is removed in every case.
+ * The device name (devno) has just loaded a table of len sectors as its
+ * inactive table: resume it, check the table it prints back (when canon is
+ * not NULL), its size and status, and read its first block. Returns NULL or
+ * what was wrong. The caller removes the device.
  */
-static const char *check_device(uint64_t len, const char *params,
+static const char *check_device(const char *name, dev_t devno, uint64_t len,
 				const char *canon, char *printed, size_t size)
 {
 	static char why[1024];
@@ -421,37 +422,20 @@ static const char *check_device(uint64_t len, const char *params,
 	const char *err = NULL;
 	void *block = NULL;
 	uint64_t bytes;
-	dev_t devno;
 	int fd = -1, r, lbs;
 
 	printed[0] = '\0';
-	r = dm_create(CHECK_DEV, &devno);
-	if (r) {
-		snprintf(why, sizeof(why), "cannot create %s: %s", CHECK_DEV, strerror(-r));
-		return why;
-	}
-	r = dm_load(CHECK_DEV, len, params);
-	if (r) {
-		snprintf(why, sizeof(why), "a second load of the same table failed: %s",
-			 strerror(-r));
-		err = why;
-		goto out;
-	}
-	r = dm_simple(DM_DEV_SUSPEND, CHECK_DEV);	/* no DM_SUSPEND_FLAG: resume */
+	r = dm_simple(DM_DEV_SUSPEND, name);	/* no DM_SUSPEND_FLAG: resume */
 	if (r) {
 		snprintf(why, sizeof(why), "resume failed: %s", strerror(-r));
-		err = why;
-		goto out;
+		return why;
 	}
-	if (dm_status(CHECK_DEV, true, printed, size)) {
-		err = "cannot read the table back";
-		goto out;
-	}
+	if (dm_status(name, true, printed, size))
+		return "cannot read the table back";
 	if (canon && strcmp(printed, canon)) {
 		snprintf(why, sizeof(why), "table printed back as '%s', expected '%s'",
 			 printable(printed, pbuf, sizeof(pbuf)), canon);
-		err = why;
-		goto out;
+		return why;
 	}
 	snprintf(node, sizeof(node), "/dev/dm-%u", minor(devno));
 	fd = open(node, O_RDONLY | O_DIRECT | O_CLOEXEC);
@@ -474,8 +458,7 @@ static const char *check_device(uint64_t len, const char *params,
 		err = why;
 		goto out;
 	}
-	if (dm_status(CHECK_DEV, false, status, sizeof(status)) ||
-	    strncmp(status, "valid ", 6)) {
+	if (dm_status(name, false, status, sizeof(status)) || strncmp(status, "valid ", 6)) {
 		snprintf(why, sizeof(why), "status '%s', expected 'valid ...'", status);
 		err = why;
 		goto out;
@@ -484,11 +467,6 @@ out:
 	free(block);
 	if (fd >= 0)
 		close(fd);
-	r = dm_simple(DM_DEV_REMOVE, CHECK_DEV);
-	if (r && !err) {
-		snprintf(why, sizeof(why), "cannot remove %s: %s", CHECK_DEV, strerror(-r));
-		err = why;
-	}
 	return err;
 }
 
@@ -497,7 +475,8 @@ out:
 
 static int cmd_raw(int argc, char **argv)
 {
-	struct klog k;
+	struct klog k, k2;
+	dev_t devno;
 	char printed[4096], buf[4096], names[4096];
 	const char *why;
 	int i = 0, r, excl = -1;
@@ -520,32 +499,27 @@ static int cmd_raw(int argc, char **argv)
 		if (errno || *end)
 			die("raw: bad length %s", argv[i]);
 		kmsg_read(&k);
-		r = dm_create(FUZZ_DEV, NULL);
+		r = dm_create(FUZZ_DEV, &devno);
 		if (r)
 			die("cannot create %s: %s", FUZZ_DEV, strerror(-r));
 		r = dm_load(FUZZ_DEV, len, argv[i + 1]);
 		kmsg_read(&k);
+		why = r ? NULL : check_device(FUZZ_DEV, devno, len, NULL, printed,
+					      sizeof(printed));
+		if (!r)
+			kmsg_read(&k2);
 		dm_simple(DM_DEV_REMOVE, FUZZ_DEV);
-		if (dm_count(names, sizeof(names))) {
+		if (dm_count(names, sizeof(names)))
 			printf("left\t%s\n", names);
-			fflush(stdout);
-			continue;
-		}
-		if (k.bad) {
-			printf("crash\t%s\n", k.bad_line);
-		} else if (r) {
+		else if (k.bad || (!r && k2.bad))
+			printf("crash\t%s\n", k.bad ? k.bad_line : k2.bad_line);
+		else if (r)
 			printf("refused\t%s\t%s\t%d\n", k.error,
 			       k.errno_name[0] ? k.errno_name : "-", k.errors);
-		} else if ((why = check_device(len, argv[i + 1], NULL, printed,
-					       sizeof(printed)))) {
+		else if (why)
 			printf("broken\t%s\n", why);
-		} else {
-			kmsg_read(&k);
-			if (k.bad)
-				printf("crash\t%s\n", k.bad_line);
-			else
-				printf("accepted\t%s\n", printable(printed, buf, sizeof(buf)));
-		}
+		else
+			printf("accepted\t%s\n", printable(printed, buf, sizeof(buf)));
 		fflush(stdout);
 	}
 	if (excl >= 0)
@@ -827,11 +801,14 @@ static void model_table(uint64_t len, const char *params, struct model *m)
 
 	/* The key, looked up in the keyring. */
 	for (i = 0; i < NR_KNOWN_KEYS; i++)
-		if (!known_keys[i].revoked && !strcmp(known_keys[i].type, type) &&
-		    !strcmp(known_keys[i].desc, desc))
+		if (!strcmp(known_keys[i].type, type) && !strcmp(known_keys[i].desc, desc))
 			break;
 	if (i == NR_KNOWN_KEYS) {
 		m->error = "seal: Key lookup failed";
+		goto refuse;
+	}
+	if (known_keys[i].revoked) {
+		m->error = "seal: Key is revoked or expired";
 		goto refuse;
 	}
 	if (known_keys[i].size != key_size) {
@@ -1032,6 +1009,12 @@ static const char *const options[] = {
 	"allow_discards\\ ", "x",
 };
 
+static const char *const valid_options[] = {
+	"allow_discards", "Allow_Discards", "iv_large_sectors", "IV_LARGE_SECTORS",
+	"sector_size:512", "sector_size:1024", "sector_size:2048", "sector_size:4096",
+	"SECTOR_SIZE:4096",
+};
+
 static const char *const opt_counts[] = {
 	"0", "1", "2", "3", "4", "5", "-1", "+1", "1x", "01", "4294967297",
 	"99999999999999999999", "three",
@@ -1055,6 +1038,15 @@ static void random_key(char *buf, size_t size)
 	const char *prefix = rnd(10) ? ":" : PICK(((const char *const[]){ "", "::", "-", "0", "x" }));
 	size_t o;
 
+	if (rnd(2)) {		/* well-formed: a key there is, maybe with a wrong size or type */
+		const struct known_key *k = &known_keys[rnd(NR_KNOWN_KEYS)];
+		unsigned int sz = k->size == 32 ? 32 : 64;
+
+		snprintf(buf, size, ":%u:%s:%s", rnd(3) ? sz : 96 - sz,
+			 rnd(3) ? k->type : PICK(((const char *const[]){ "logon", "user", "encrypted" })),
+			 k->desc);
+		return;
+	}
 	if (rnd(20) == 0) {	/* a hex key, as dm-crypt would take it */
 		for (o = 0; o < 128 && o + 1 < size; o++)
 			buf[o] = "0123456789abcdef"[rnd(16)];
@@ -1241,7 +1233,7 @@ static void mutate(struct table *t)
 			t_insert(t, t->n, PICK(opt_counts));
 		}
 		for (j = 0; j < n; j++)
-			t_insert(t, t->n, PICK(options));
+			t_insert(t, t->n, rnd(3) ? PICK(valid_options) : PICK(options));
 		break;
 	case 11:	/* a new optional argument count */
 		t_set(t, 5, PICK(opt_counts));
@@ -1307,7 +1299,16 @@ static char *serialise(const struct table *t)
 /* ------------------------------------------------------------------ */
 /* fuzz */
 
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
 struct stats {
+	double load_time, check_time;
 	unsigned int tables, accepted, refused, unknown, agree, disagree;
 	unsigned int accepted_wrongly, broken, crashes, no_message, many_messages;
 	unsigned int unknown_message, lost, reported;
@@ -1325,18 +1326,124 @@ static void report(struct stats *s, const char *what, uint64_t len, const char *
 	       printable(params, buf, sizeof(buf)), detail);
 }
 
+/*
+ * Every table is loaded into a new device, as with dmsetup create. Removing a
+ * device that had a table waits for RCU grace periods and workqueue teardown,
+ * over 100 ms under TCG; threads remove used devices while the next tables
+ * load (which also has other devices' destructors run concurrently with
+ * constructors).
+ */
+#define REMOVERS	3
+#define REMOVE_QUEUE	64
+
+static char fuzz_dev[DM_NAME_LEN];
+static dev_t fuzz_devno;
+static unsigned int fuzz_serial;
+
+static pthread_mutex_t remove_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t remove_cond = PTHREAD_COND_INITIALIZER;
+static char remove_queue[REMOVE_QUEUE][DM_NAME_LEN];
+static unsigned int remove_head, remove_tail, removing, remove_failures;
+static bool remove_done;
+static char remove_error[256];
+
+static void *remover(void *arg)
+{
+	char name[DM_NAME_LEN];
+	struct dm_ioctl io;
+	int r, tries;
+
+	(void)arg;
+	pthread_mutex_lock(&remove_lock);
+	for (;;) {
+		while (remove_head == remove_tail && !remove_done)
+			pthread_cond_wait(&remove_cond, &remove_lock);
+		if (remove_head == remove_tail)
+			break;
+		memcpy(name, remove_queue[remove_tail++ % REMOVE_QUEUE], sizeof(name));
+		removing++;
+		pthread_cond_broadcast(&remove_cond);
+		pthread_mutex_unlock(&remove_lock);
+
+		for (tries = 0; tries < 50; tries++) {
+			memset(&io, 0, sizeof(io));
+			io.version[0] = DM_VERSION_MAJOR;
+			io.data_size = sizeof(io);
+			io.data_start = sizeof(io);
+			memcpy(io.name, name, sizeof(io.name));
+			r = ioctl(dm_fd, DM_DEV_REMOVE, &io) ? -errno : 0;
+			if (r != -EBUSY && r != -EINTR)
+				break;
+			usleep(20000);
+		}
+
+		pthread_mutex_lock(&remove_lock);
+		removing--;
+		if (r && !remove_failures++)
+			snprintf(remove_error, sizeof(remove_error), "cannot remove %s: %s",
+				 name, strerror(-r));
+		pthread_cond_broadcast(&remove_cond);
+	}
+	pthread_mutex_unlock(&remove_lock);
+	return NULL;
+}
+
+static void removers_start(pthread_t *threads)
+{
+	int i;
+
+	for (i = 0; i < REMOVERS; i++)
+		if (pthread_create(&threads[i], NULL, remover, NULL))
+			die("cannot start a thread");
+}
+
+/* Wait until every queued device is removed; stop the threads. */
+static void removers_stop(pthread_t *threads)
+{
+	int i;
+
+	pthread_mutex_lock(&remove_lock);
+	remove_done = true;
+	pthread_cond_broadcast(&remove_cond);
+	pthread_mutex_unlock(&remove_lock);
+	for (i = 0; i < REMOVERS; i++)
+		pthread_join(threads[i], NULL);
+}
+
+/* Hand the current device (if any) to the removers; create a new one. */
+static void fuzz_device_renew(void)
+{
+	int r;
+
+	if (fuzz_dev[0]) {
+		pthread_mutex_lock(&remove_lock);
+		while (remove_head - remove_tail >= REMOVE_QUEUE)
+			pthread_cond_wait(&remove_cond, &remove_lock);
+		memcpy(remove_queue[remove_head++ % REMOVE_QUEUE], fuzz_dev, sizeof(fuzz_dev));
+		pthread_cond_broadcast(&remove_cond);
+		pthread_mutex_unlock(&remove_lock);
+	}
+	snprintf(fuzz_dev, sizeof(fuzz_dev), "%s-%u", FUZZ_DEV, fuzz_serial++);
+	r = dm_create(fuzz_dev, &fuzz_devno);
+	if (r)
+		die("cannot create %s: %s", fuzz_dev, strerror(-r));
+}
+
 static void fuzz_one(struct stats *s, uint64_t len, const char *params, bool verbose)
 {
 	char detail[4096], printed[4096], pbuf[1024];
 	struct model m;
 	struct klog k;
 	const char *why;
+	double t;
 	int r, e;
 
 	model_table(len, params, &m);
 	kmsg_read(&k);
 	s->lost += k.lost;
-	r = dm_load(FUZZ_DEV, len, params);
+	t = now();
+	r = dm_load(fuzz_dev, len, params);
+	s->load_time += now() - t;
 	kmsg_read(&k);
 	s->tables++;
 	s->lost += k.lost;
@@ -1350,9 +1457,6 @@ static void fuzz_one(struct stats *s, uint64_t len, const char *params, bool ver
 
 	if (!r) {
 		s->accepted++;
-		r = dm_simple(DM_TABLE_CLEAR, FUZZ_DEV);
-		if (r)
-			die("cannot clear the inactive table of %s: %s", FUZZ_DEV, strerror(-r));
 		if (k.errors) {
 			s->many_messages++;
 			report(s, "accepted with an error logged", len, params, k.error);
@@ -1363,8 +1467,12 @@ static void fuzz_one(struct stats *s, uint64_t len, const char *params, bool ver
 				 m.error);
 			report(s, "accepted wrongly", len, params, detail);
 		}
-		why = check_device(len, params, m.kind == ACCEPT ? m.canon : NULL,
+		t = now();
+		why = check_device(fuzz_dev, fuzz_devno, len, m.kind == ACCEPT ? m.canon : NULL,
 				   printed, sizeof(printed));
+		/* The next table goes to a new device, as with dmsetup create. */
+		fuzz_device_renew();
+		s->check_time += now() - t;
 		kmsg_read(&k);
 		s->lost += k.lost;
 		if (k.bad) {
@@ -1446,7 +1554,7 @@ static int dry_run(uint64_t seed, uint64_t count)
 		int n;
 
 		base_table(&t);
-		n = rnd(8) ? 1 + (rnd(3) ? 0 : 1 + rnd(3)) : 0;
+		n = rnd(16) ? 1 + (rnd(3) ? 0 : 1 + rnd(3)) : 0;
 		while (n--)
 			mutate(&t);
 		params = serialise(&t);
@@ -1471,6 +1579,7 @@ static int cmd_fuzz(int argc, char **argv)
 	const char *dev = NULL;
 	struct stats s = {};
 	struct timespec t0, t1;
+	pthread_t removers[REMOVERS];
 	char names[4096];
 	bool verbose = false, dry = false;
 	unsigned int i, valid_bases = 0;
@@ -1501,9 +1610,8 @@ static int cmd_fuzz(int argc, char **argv)
 		die("%s: want at least 2 MiB", dev);
 	keys_add();
 	kmsg_open();
-	r = dm_create(FUZZ_DEV, NULL);
-	if (r)
-		die("cannot create %s: %s", FUZZ_DEV, strerror(-r));
+	removers_start(removers);
+	fuzz_device_renew();
 	printf("# seed %" PRIu64 " (set SEAL_FUZZ_SEED to repeat or vary), %" PRIu64
 	       " tables, lower device %s (%s, %" PRIu64 " sectors), key types %s\n",
 	       seed, count, dev_path, dev_name, dev_sectors, key_types);
@@ -1517,8 +1625,8 @@ static int cmd_fuzz(int argc, char **argv)
 		int n;
 
 		base_table(&t);
-		/* One table in eight is left valid; the rest get 1 to 4 mutations. */
-		n = rnd(8) ? 1 + (rnd(3) ? 0 : 1 + rnd(3)) : 0;
+		/* One table in 16 is left valid; the rest get 1 to 4 mutations. */
+		n = rnd(16) ? 1 + (rnd(3) ? 0 : 1 + rnd(3)) : 0;
 		valid_bases += !n;
 		while (n--)
 			mutate(&t);
@@ -1529,14 +1637,21 @@ static int cmd_fuzz(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
-	r = dm_simple(DM_DEV_REMOVE, FUZZ_DEV);
+	fuzz_device_renew();	/* queues the last one */
+	removers_stop(removers);
+	r = dm_simple(DM_DEV_REMOVE, fuzz_dev);
 	if (r)
-		printf("# cannot remove %s: %s\n", FUZZ_DEV, strerror(-r));
+		printf("# cannot remove %s: %s\n", fuzz_dev, strerror(-r));
+	if (remove_failures)
+		printf("# %u devices could not be removed, the first: %s\n", remove_failures,
+		       remove_error);
 	left = dm_count(names, sizeof(names));
 
 	printf("# %u tables in %.1f s: %u accepted, %u refused (%u unmutated)\n", s.tables,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, s.accepted,
 	       s.refused, valid_bases);
+	printf("# %.1f s in table loads, %.1f s making, checking and removing the %u devices\n",
+	       s.load_time, s.check_time, s.accepted);
 	printf("# the model predicted %u, disagreed on %u, could not tell for %u "
 	       "(a device string it does not know)\n", s.agree, s.disagree, s.unknown);
 	for (i = 0; i < NR_KNOWN_ERRORS; i++)
@@ -1559,7 +1674,8 @@ static int cmd_fuzz(int argc, char **argv)
 	       "(%u were)", s.accepted_wrongly);
 	result(!s.disagree, "the kernel's verdict and message matched the model "
 	       "(%u disagreements)", s.disagree);
-	result(left == 0 && !s.lost, "no device left behind (%d left%s%s)%s", left,
+	result(left == 0 && !s.lost && !remove_failures,
+	       "no device left behind (%d left%s%s)%s", left,
 	       left > 0 ? ": " : "", left > 0 ? names : "",
 	       s.lost ? "; kernel log records lost" : "");
 	return 0;
