@@ -87,21 +87,31 @@ wait_port()
 }
 
 # swtpm_start [STATE_DIR]: a fresh (or kept) TPM; sets SWTPM_PORT, SWTPM_PID,
-# SEAL_TCTI and TPM2TOOLS_TCTI.
+# SEAL_TCTI and TPM2TOOLS_TCTI. Another test may take the same free port at the
+# same moment: then swtpm cannot bind and exits, and another pair is tried.
 swtpm_start()
 {
-	local state=${1:-$WORK/tpm.$RANDOM}
+	local state=${1:-$WORK/tpm.$RANDOM} try
 	mkdir -p "$state"
-	SWTPM_PORT=$(free_port_pair)
-	swtpm socket --tpm2 --tpmstate dir="$state" \
-		--server type=tcp,port="$SWTPM_PORT",bindaddr=127.0.0.1 \
-		--ctrl type=tcp,port=$((SWTPM_PORT + 1)),bindaddr=127.0.0.1 \
-		--flags not-need-init,startup-clear >"$WORK/swtpm.log" 2>&1 &
-	SWTPM_PID=$!
-	SEAL_PIDS+=("$SWTPM_PID")
-	wait_port "$SWTPM_PORT" || { echo "# swtpm did not start" >&2; cat "$WORK/swtpm.log" >&2; exit 1; }
-	export SEAL_TCTI="swtpm:host=127.0.0.1,port=$SWTPM_PORT"
-	export TPM2TOOLS_TCTI=$SEAL_TCTI
+	for try in 1 2 3 4 5; do
+		SWTPM_PORT=$(free_port_pair)
+		swtpm socket --tpm2 --tpmstate dir="$state" \
+			--server type=tcp,port="$SWTPM_PORT",bindaddr=127.0.0.1 \
+			--ctrl type=tcp,port=$((SWTPM_PORT + 1)),bindaddr=127.0.0.1 \
+			--flags not-need-init,startup-clear >"$WORK/swtpm.log" 2>&1 &
+		SWTPM_PID=$!
+		SEAL_PIDS+=("$SWTPM_PID")
+		if wait_port "$SWTPM_PORT" && kill -0 "$SWTPM_PID" 2>/dev/null; then
+			export SEAL_TCTI="swtpm:host=127.0.0.1,port=$SWTPM_PORT"
+			export TPM2TOOLS_TCTI=$SEAL_TCTI
+			return 0
+		fi
+		kill "$SWTPM_PID" 2>/dev/null
+		wait "$SWTPM_PID" 2>/dev/null
+	done
+	echo "# swtpm did not start" >&2
+	cat "$WORK/swtpm.log" >&2
+	exit 1
 }
 
 swtpm_stop()
