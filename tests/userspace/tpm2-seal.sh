@@ -100,6 +100,13 @@ expect "PIN token without a PIN: skipped, exit 15" 15 "needs a PIN" \
 	"$SEALCTL" open --test-passphrase --token-only "$img2"
 expect "PIN token with the PIN unlocks" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/pin" "$img2"
+img4=$WORK/img4
+new_image "$img4"
+"$SEALCTL" format "$img4" -d "$WORK/pass" 2>/dev/null
+expect "enroll --pcrs none (bound to this TPM only)" 0 "\(PCRs none\)" \
+	"$SEALCTL" enroll "$img4" tpm2 --pcrs none -d "$WORK/pass"
+expect "the TPM-only token unlocks" 0 "keyslot 1 unlocks" \
+	"$SEALCTL" open --test-passphrase --token-only "$img4"
 tpm2_dictionarylockout --setup-parameters --max-tries=1 --recovery-time=600 \
 	--lockout-recovery-time=600 >/dev/null
 expect "wrong PIN (exit 15)" 15 "wrong PIN" \
