@@ -55,12 +55,13 @@ static blkid_probe new_probe_fd(int fd)
 {
 	blkid_probe pr = blkid_new_probe();
 
-	if (pr && blkid_probe_set_device(pr, fd, 0, 0)) {
+	if (!pr)
+		return NULL;
+	if (blkid_probe_set_device(pr, fd, 0, 0)) {
 		blkid_free_probe(pr);
 		return NULL;
 	}
-	if (pr)
-		probe_everything(pr);
+	probe_everything(pr);
 	return pr;
 }
 
