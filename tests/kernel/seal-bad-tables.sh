@@ -296,9 +296,9 @@ raw "iv_offset with an escaped space" 8 $'aes-xts-plain64 :64:logon:seal-bad:k64
 raw "a cipher with an escaped newline" 8 \
 	$'aes-xts-plain64\\\n :64:logon:seal-bad:k64 0 /dev/ram0 0' \
 	"seal: Cipher must be aes-xts-plain64"
-# KNOWN KERNEL BUG (reported): kstrtoull() and kstrtouint() take one trailing newline, so an
-# escaped newline after a number passes, where the documentation says trailing characters
-# are refused. The next four tables are accepted.
+# kstrtoull() and kstrtouint() take one trailing newline: an escaped newline after a number
+# passed, where the documentation says trailing characters are refused (found by these
+# tables; fixed in efe02fc, "kernel: refuse a newline escaped into a number").
 raw "iv_offset with an escaped newline" 8 \
 	$'aes-xts-plain64 :64:logon:seal-bad:k64 0\\\n /dev/ram0 0' "seal: Invalid iv_offset"
 raw "offset with an escaped newline" 8 $'aes-xts-plain64 :64:logon:seal-bad:k64 0 /dev/ram0 0\\\n' \
@@ -322,11 +322,11 @@ refused_via_dmsetup "iv_offset 4 with sector_size:4096" \
 	"0 8 seal $C $K 4 $dev 0 1 sector_size:4096" "iv_offset is not a multiple of sector_size"
 refused "iv_offset 1 with sector_size:1024" "0 8 seal $C $K 1 $dev 0 1 sector_size:1024" \
 	"iv_offset is not a multiple of sector_size"
-# KNOWN KERNEL BUG (reported): the target takes an offset that is not a multiple of
-# sector_size / 512. dm core then refuses a new device with its own message ("start=7 not
-# aligned to h/w logical block size 4096 of ram0"); into a device that has a table, the
-# reload loads and the resume fails (tested below). The sentence is the one this test
-# proposes.
+# An offset that is not a multiple of sector_size / 512: the target took it, then dm core
+# refused a new device with its own message ("start=7 not aligned to h/w logical block size
+# 4096 of ram0"), and a reload into a device that has a table loaded and then could not
+# resume (tested below). Found by these tables; fixed in 99ff9fc, with the sentence this
+# test proposed.
 refused_via_dmsetup "offset 7 with sector_size:4096" "0 8 seal $C $K 0 $dev 7 1 sector_size:4096" \
 	"Device offset is not a multiple of sector_size"
 refused "offset 2 with sector_size:2048" "0 8 seal $C $K 0 $dev 2 1 sector_size:2048" \
@@ -452,7 +452,8 @@ for i in "${!pos_names[@]}"; do
 	dm=ok$i
 	n=0
 	if [ "${printed[$dm]:-}" != "${pos_wants[i]}"$'\n' ]; then
-		ktap_diag "$dm: wanted the table '${pos_wants[i]}', got '${printed[$dm]:-nothing}'"
+		ktap_diag "$dm: wanted the table '${pos_wants[i]}'," \
+			"got '$(printf %s "${printed[$dm]:-nothing}")'"
 		n=1
 	elif ! read -r -N 1 _ < "/dev/mapper/$dm" 2>/dev/null; then
 		ktap_diag "$dm: cannot read from /dev/mapper/$dm"
@@ -466,8 +467,8 @@ for i in "${!pos_names[@]}"; do
 done
 ktap_check "the valid tables' devices are removed" test $removed = 1
 
-# KNOWN KERNEL BUG (reported), the reload path of "offset 7 with sector_size:4096" above:
-# a device that has a table takes the reload, and then cannot resume.
+# The reload path of "offset 7 with sector_size:4096" above: a device that has a table took
+# the reload, and then could not resume (fixed in 99ff9fc).
 dm_track re
 dmsetup create re <<<"0 8 seal $C $K 0 $dev 0 1 sector_size:4096"
 if dmsetup reload re <<<"0 8 seal $C $K 0 $dev 7 1 sector_size:4096" >/dev/null 2>&1; then

@@ -24,13 +24,15 @@
  *   table-fuzz fuzz --dev PATH [--seed N] [--count N] [--key-types LIST]
  *			[--verbose]
  *	Mutates valid tables at random (seeded: the same seed gives the same
- *	tables), loads each, and compares the kernel's verdict with a model of
- *	the table syntax written from Documentation/device-mapper/seal.rst:
- *	for every table the model predicts "accepted" or the exact error
- *	sentence. Accepted tables are made into real devices and checked (read,
- *	status, table printed back as the model predicts), then removed. It
- *	adds its own keys to the session keyring. Prints "# " diagnostics and
- *	"RESULT <0|1> <name>" lines for the calling test to report as KTAP.
+ *	tables), loads each into a new device (one in eight as a reload of a
+ *	device with a live table), and compares the kernel's verdict with a
+ *	model of the table syntax written from Documentation/device-mapper/
+ *	seal.rst: for every table the model predicts "accepted" or the exact
+ *	error sentence (or, for a device string it does not know, nothing).
+ *	Accepted tables are resumed and checked (size, first block read, status
+ *	"valid", the table printed back as the model predicts); every device is
+ *	removed. It adds its own keys to the session keyring. Prints "# "
+ *	diagnostics and "RESULT <0|1> <name>" lines for the calling test.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1309,6 +1311,7 @@ static double now(void)
 
 struct stats {
 	double load_time, check_time;
+	unsigned int reloads;
 	unsigned int tables, accepted, refused, unknown, agree, disagree;
 	unsigned int accepted_wrongly, broken, crashes, no_message, many_messages;
 	unsigned int unknown_message, lost, reported;
@@ -1336,8 +1339,14 @@ static void report(struct stats *s, const char *what, uint64_t len, const char *
 #define REMOVERS	3
 #define REMOVE_QUEUE	64
 
-static char fuzz_dev[DM_NAME_LEN];
-static dev_t fuzz_devno;
+/*
+ * A table goes either to a new device, as with dmsetup create (FRESH), or, one
+ * in eight, as a reload into a device that has a live table (LIVE), where
+ * dm core checks less at load time and more at resume.
+ */
+enum { FRESH, LIVE };
+static char fuzz_dev[2][DM_NAME_LEN];
+static dev_t fuzz_devno[2];
 static unsigned int fuzz_serial;
 
 static pthread_mutex_t remove_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1410,26 +1419,40 @@ static void removers_stop(pthread_t *threads)
 		pthread_join(threads[i], NULL);
 }
 
-/* Hand the current device (if any) to the removers; create a new one. */
-static void fuzz_device_renew(void)
+/*
+ * Hand the device in slot (if any) to the removers; create a new one, for
+ * LIVE with a valid table, resumed.
+ */
+static void fuzz_device_renew(int slot)
 {
+	static const char live_table[] = CIPHER " :64:logon:seal-fuzz:k64 0 /dev/ram0 0";
 	int r;
 
-	if (fuzz_dev[0]) {
+	if (fuzz_dev[slot][0]) {
 		pthread_mutex_lock(&remove_lock);
 		while (remove_head - remove_tail >= REMOVE_QUEUE)
 			pthread_cond_wait(&remove_cond, &remove_lock);
-		memcpy(remove_queue[remove_head++ % REMOVE_QUEUE], fuzz_dev, sizeof(fuzz_dev));
+		memcpy(remove_queue[remove_head++ % REMOVE_QUEUE], fuzz_dev[slot],
+		       sizeof(fuzz_dev[slot]));
 		pthread_cond_broadcast(&remove_cond);
 		pthread_mutex_unlock(&remove_lock);
+		fuzz_dev[slot][0] = '\0';
 	}
-	snprintf(fuzz_dev, sizeof(fuzz_dev), "%s-%u", FUZZ_DEV, fuzz_serial++);
-	r = dm_create(fuzz_dev, &fuzz_devno);
+	snprintf(fuzz_dev[slot], sizeof(fuzz_dev[slot]), "%s-%u", FUZZ_DEV, fuzz_serial++);
+	r = dm_create(fuzz_dev[slot], &fuzz_devno[slot]);
 	if (r)
-		die("cannot create %s: %s", fuzz_dev, strerror(-r));
+		die("cannot create %s: %s", fuzz_dev[slot], strerror(-r));
+	if (slot == LIVE) {
+		r = dm_load(fuzz_dev[slot], 8, live_table);
+		if (!r)
+			r = dm_simple(DM_DEV_SUSPEND, fuzz_dev[slot]);
+		if (r)
+			die("cannot make %s live: %s", fuzz_dev[slot], strerror(-r));
+	}
 }
 
-static void fuzz_one(struct stats *s, uint64_t len, const char *params, bool verbose)
+static void fuzz_one(struct stats *s, int slot, uint64_t len, const char *params,
+		     bool verbose)
 {
 	char detail[4096], printed[4096], pbuf[1024];
 	struct model m;
@@ -1442,8 +1465,9 @@ static void fuzz_one(struct stats *s, uint64_t len, const char *params, bool ver
 	kmsg_read(&k);
 	s->lost += k.lost;
 	t = now();
-	r = dm_load(fuzz_dev, len, params);
+	r = dm_load(fuzz_dev[slot], len, params);
 	s->load_time += now() - t;
+	s->reloads += slot == LIVE;
 	kmsg_read(&k);
 	s->tables++;
 	s->lost += k.lost;
@@ -1468,10 +1492,9 @@ static void fuzz_one(struct stats *s, uint64_t len, const char *params, bool ver
 			report(s, "accepted wrongly", len, params, detail);
 		}
 		t = now();
-		why = check_device(fuzz_dev, fuzz_devno, len, m.kind == ACCEPT ? m.canon : NULL,
-				   printed, sizeof(printed));
-		/* The next table goes to a new device, as with dmsetup create. */
-		fuzz_device_renew();
+		why = check_device(fuzz_dev[slot], fuzz_devno[slot], len,
+				   m.kind == ACCEPT ? m.canon : NULL, printed, sizeof(printed));
+		fuzz_device_renew(slot);
 		s->check_time += now() - t;
 		kmsg_read(&k);
 		s->lost += k.lost;
@@ -1611,7 +1634,8 @@ static int cmd_fuzz(int argc, char **argv)
 	keys_add();
 	kmsg_open();
 	removers_start(removers);
-	fuzz_device_renew();
+	fuzz_device_renew(FRESH);
+	fuzz_device_renew(LIVE);
 	printf("# seed %" PRIu64 " (set SEAL_FUZZ_SEED to repeat or vary), %" PRIu64
 	       " tables, lower device %s (%s, %" PRIu64 " sectors), key types %s\n",
 	       seed, count, dev_path, dev_name, dev_sectors, key_types);
@@ -1631,25 +1655,27 @@ static int cmd_fuzz(int argc, char **argv)
 		while (n--)
 			mutate(&t);
 		params = serialise(&t);
-		fuzz_one(&s, t.len, params, verbose);
+		fuzz_one(&s, rnd(8) ? FRESH : LIVE, t.len, params, verbose);
 		free(params);
 		t_free(&t);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
-	fuzz_device_renew();	/* queues the last one */
+	for (i = FRESH; i <= LIVE; i++) {
+		r = dm_simple(DM_DEV_REMOVE, fuzz_dev[i]);
+		if (r)
+			printf("# cannot remove %s: %s\n", fuzz_dev[i], strerror(-r));
+	}
 	removers_stop(removers);
-	r = dm_simple(DM_DEV_REMOVE, fuzz_dev);
-	if (r)
-		printf("# cannot remove %s: %s\n", fuzz_dev, strerror(-r));
 	if (remove_failures)
 		printf("# %u devices could not be removed, the first: %s\n", remove_failures,
 		       remove_error);
 	left = dm_count(names, sizeof(names));
 
-	printf("# %u tables in %.1f s: %u accepted, %u refused (%u unmutated)\n", s.tables,
+	printf("# %u tables in %.1f s: %u accepted, %u refused (%u unmutated; %u loaded as "
+	       "a reload of a live device, the others into a new device)\n", s.tables,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, s.accepted,
-	       s.refused, valid_bases);
+	       s.refused, valid_bases, s.reloads);
 	printf("# %.1f s in table loads, %.1f s making, checking and removing the %u devices\n",
 	       s.load_time, s.check_time, s.accepted);
 	printf("# the model predicted %u, disagreed on %u, could not tell for %u "
