@@ -3,10 +3,11 @@
 # Runs in a tests/vm/run guest (host tools, the e2e TPM attached, the e2e disk as /dev/vda
 # with one GPT partition): make /dev/vda1 a seal volume whose file system is the e2e root.
 #   format (passphrase, keyslot 0) -> enroll tpm2 (PCRs 1+7+15) -> enroll recovery ->
-#   open -> mkfs.ext4 -> busybox, /sbin/init, /pgdata (an initdb'ed PostgreSQL cluster) ->
-#   close
-# Environment: E2E_PASSPHRASE, E2E_INIT (the root's /sbin/init), E2E_PGTAR (tar of the
-# cluster), SEAL_VM_OUT (results: luks-uuid, recovery-key, dek.hex, keyslots, pcrs).
+#   open -> mkfs.ext4 -> busybox, /sbin/init, /pgdata (an initdb'ed PostgreSQL cluster), the
+#   modules init loads -> close
+# Environment: E2E_PASSPHRASE, E2E_INIT (the root's /sbin/init), E2E_EXTRAS (a tar of the
+# rest: /pgdata, /lib/modules/KVER/*.ko and load-order), SEAL_VM_OUT (results: luks-uuid,
+# recovery-key, dek.hex, keyslots, pcrs).
 set -euo pipefail
 . "$SEAL_ROOT/tests/lib/guest.sh"
 
@@ -46,14 +47,12 @@ mkfs.ext4 -q -L sealroot /dev/mapper/e2eroot
 mkdir -p /tmp/root
 mount /dev/mapper/e2eroot /tmp/root
 on_exit "umount /tmp/root 2>/dev/null || :"
-mkdir -p /tmp/root/{bin,sbin,dev,proc,sys,run,tmp,etc,host,rw,newroot,pgdata}
+mkdir -p /tmp/root/{bin,sbin,dev,proc,sys,run,tmp,etc,host,rw,newroot}
 cp /bin/busybox /tmp/root/bin/busybox
 install -m 0755 "$E2E_INIT" /tmp/root/sbin/init
 # systemd's switch-root wants an OS tree
 printf 'ID=seal-e2e\nNAME="dm-seal e2e root"\n' > /tmp/root/etc/os-release
-tar -C /tmp/root/pgdata --numeric-owner -xpf "$E2E_PGTAR"
-chown postgres:postgres /tmp/root/pgdata
-chmod 0700 /tmp/root/pgdata
+tar -C /tmp/root --numeric-owner -xpf "$E2E_EXTRAS"
 df -h /tmp/root | tail -1
 umount /tmp/root
 "$sealctl" close e2eroot

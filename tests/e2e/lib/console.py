@@ -9,6 +9,7 @@ Every byte the guest prints goes to TRANSCRIPT as it arrives. The steps run in o
   expect=REGEX   wait until REGEX appears after the mark (output since the last send)
   reject=REGEX   from here on, REGEX must never appear (after the mark of this step)
   send=TEXT      type TEXT and Enter; the mark moves to the end of the output so far
+  key=ctrl-d     type Control-D (no Enter); the mark moves likewise
   eof            wait until the guest closes the console (QEMU exited)
   timeout=S      time limit for each following step (default 120 s)
 
@@ -89,14 +90,14 @@ class Console:
             if not self.pump(deadline):
                 raise Failure("the console closed while waiting for /%s/" % pattern)
 
-    def send(self, text):
+    def send(self, data, what):
         # let the prompt settle (the reader may still be switching off echo)
         deadline = time.monotonic() + 0.5
         while time.monotonic() < deadline and self.pump(deadline):
             pass
         self.mark = len(self.text)
-        self.sock.sendall(text.encode() + b"\r")
-        self.log.write(b"\n[console.py typed %d characters and Enter]\n" % len(text))
+        self.sock.sendall(data)
+        self.log.write(b"\n[console.py typed %s]\n" % what.encode())
 
     def eof(self, timeout):
         deadline = time.monotonic() + timeout
@@ -125,7 +126,9 @@ def main(argv):
                 con.rejects.append((regex, con.mark))
                 con._check_rejects()
             elif key == "send":
-                con.send(value)
+                con.send(value.encode() + b"\r", "%d characters and Enter" % len(value))
+            elif key == "key" and value == "ctrl-d":
+                con.send(b"\x04", "Control-D")
             elif key == "eof":
                 con.eof(timeout)
             elif key == "timeout":

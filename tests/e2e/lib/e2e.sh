@@ -71,12 +71,14 @@ e2e_hash()
 	done | sha256sum | cut -c1-16
 }
 
-# e2e_lock: one builder at a time (fd 8 stays open for the caller's life).
+# e2e_lock FILE: one builder of FILE at a time (across test files and parallel boots);
+# e2e_unlock when done.
 e2e_lock()
 {
-	exec 8>"$e2e_dir/.lock"
+	exec 8>"$1.lock"
 	flock 8
 }
+e2e_unlock() { flock -u 8; exec 8>&-; }
 
 # ---------------------------------------------------------------------------------------
 # The image: a 160 MiB disk, GPT, one partition (PARTUUID fixed) that is a seal volume:
@@ -85,39 +87,70 @@ e2e_lock()
 # PCR 1 is the firmware's measurement of the SMBIOS tables: the boots must use the same
 # machine as the guest that enrolled (q35, 1024 MiB, 2 vCPUs), and a changed SMBIOS table
 # is the "bound PCR changed before the initramfs runs" case.
+E2E_IMAGE_VERSION=2	# bump when the image's layout changes
 e2e_image_inputs()
 {
 	echo "$e2e_top/tests/e2e/guest/build-image.sh" "$e2e_top/tests/e2e/guest/init" \
-		"$e2e_top/tests/e2e/lib/e2e.sh" "$e2e_build/userspace/sealctl" \
-		"$e2e_build/kernel/$KVER_6_1/dm-seal.ko"
+		"$e2e_build/userspace/sealctl" "$e2e_cache/kernels/$KVER_6_1/lib/modules/$KVER_6_1/modules.dep" \
+		"$e2e_cache/kernels/$KVER_6_12/lib/modules/$KVER_6_12/modules.dep"
+}
+
+# e2e_root_extras DIR: what the root file system gets besides busybox and init, staged in
+# DIR: /pgdata (a PostgreSQL cluster, made natively: initdb is slow under TCG) and, per
+# kernel, the modules its init loads to reach the host's root over 9p (the initramfs has
+# no reason to carry them, and the root has no module tree).
+e2e_root_extras()
+{
+	local dir=$1 pg k kver kroot ko name
+	pg=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	chmod 755 "$dir"
+	mkdir -p "$dir/pgdata"
+	if [ -n "$pg" ]; then
+		chown postgres: "$dir/pgdata" && chmod 700 "$dir/pgdata" &&
+		runuser -u postgres -- "$pg/initdb" -D "$dir/pgdata" -U postgres --auth=trust \
+			-E UTF8 --locale=C --no-sync --wal-segsize=1 >"$dir/initdb.log" 2>&1 ||
+			{ cat "$dir/initdb.log"; return 1; }
+		rm -f "$dir/initdb.log"
+	fi
+	for k in 6.1 6.12; do
+		kver=$(e2e_kver $k)
+		kroot=$e2e_cache/kernels/$kver
+		mkdir -p "$dir/lib/modules/$kver"
+		for ko in 9pnet_virtio 9p overlay; do
+			modprobe -d "$kroot" -S "$kver" --show-depends "$ko"
+		done | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++' | while read -r ko; do
+			name=$(basename "$ko")
+			case "$name" in
+			*.xz) xz -dc "$ko" > "$dir/lib/modules/$kver/${name%.xz}"; name=${name%.xz} ;;
+			*.zst) zstd -qdc "$ko" > "$dir/lib/modules/$kver/${name%.zst}"; name=${name%.zst} ;;
+			*) cp "$ko" "$dir/lib/modules/$kver/$name" ;;
+			esac
+			echo "$name" >> "$dir/lib/modules/$kver/load-order"
+		done
+		[ -s "$dir/lib/modules/$kver/load-order" ] || return 1
+	done
 }
 
 e2e_image()
 {
-	local img=$e2e_dir/image key tmp rc pg
+	local img=$e2e_dir/image key tmp rc
 	E2E_IMAGE=$img/disk.img
 	E2E_TPM_STATE=$img/tpm
 	# shellcheck disable=SC2046
-	key=$(e2e_hash $(e2e_image_inputs))
+	key=$(e2e_hash $(e2e_image_inputs); echo "$E2E_IMAGE_VERSION")
 	if [ "$(cat "$img/stamp" 2>/dev/null)" != "$key" ]; then
-		e2e_lock
+		mkdir -p "$img"
+		e2e_lock "$img/stamp"
 		if [ "$(cat "$img/stamp" 2>/dev/null)" != "$key" ]; then
 			e2e_say "building the e2e disk image (once; build/e2e/image)"
 			local start=$SECONDS
-			rm -rf "$img"
+			rm -rf "$img/tpm" "$img/out" "$img/disk.img"
 			mkdir -p "$img/tpm" "$img/out"
 			tmp=$(mktemp -d "${TMPDIR:-/tmp}/seal-e2e-img.XXXXXX")
-			# a PostgreSQL cluster, made natively (fast), unpacked into the root in the guest
-			pg=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-			if [ -n "$pg" ]; then
-				chown postgres: "$tmp" && chmod 700 "$tmp" &&
-				runuser -u postgres -- "$pg/initdb" -D "$tmp/pgdata" -U postgres \
-					--auth=trust -E UTF8 --locale=C --no-sync --wal-segsize=1 \
-					>"$img/initdb.log" 2>&1 &&
-				tar -C "$tmp/pgdata" --numeric-owner -cf "$img/pgdata.tar" . ||
-					{ cat "$img/initdb.log"; rm -rf "$tmp"; e2e_die "initdb failed"; }
-			else
-				tar -cf "$img/pgdata.tar" -T /dev/null
+			if ! e2e_root_extras "$tmp" >"$e2e_logs/root-extras.log" 2>&1 ||
+			   ! tar -C "$tmp" --numeric-owner -cf "$img/root-extras.tar" pgdata lib; then
+				rm -rf "$tmp"
+				e2e_die "cannot stage the root's extras; log: $e2e_logs/root-extras.log"
 			fi
 			rm -rf "$tmp"
 			truncate -s 160M "$img/disk.img"
@@ -128,18 +161,18 @@ e2e_image()
 				--out "$img/out" --timeout 300 --log-dir "$e2e_logs/build-image.vm" \
 				--env "E2E_PASSPHRASE=$E2E_PASSPHRASE" \
 				--env "E2E_INIT=$e2e_top/tests/e2e/guest/init" \
-				--env "E2E_PGTAR=$img/pgdata.tar" \
+				--env "E2E_EXTRAS=$img/root-extras.tar" \
 				-- "$e2e_top/tests/e2e/guest/build-image.sh" >"$e2e_logs/build-image.log" 2>&1
 			rc=$?
 			if [ $rc != 0 ] || [ ! -s "$img/out/luks-uuid" ]; then
 				sed 's/^/# /' "$e2e_logs/build-image.log" | tail -30
 				e2e_die "building the e2e image failed (exit $rc); log: $e2e_logs/build-image.log"
 			fi
-			rm -f "$img/pgdata.tar"
+			rm -f "$img/root-extras.tar"
 			echo "$key" > "$img/stamp"
 			e2e_say "image built in $((SECONDS - start))s"
 		fi
-		flock -u 8
+		e2e_unlock
 	fi
 	E2E_LUKS_UUID=$(cat "$img/out/luks-uuid")
 	E2E_RECOVERY_KEY=$(cat "$img/out/recovery-key")
@@ -169,6 +202,10 @@ e2e_dracut_base()
 	echo "$base"
 }
 
+E2E_DRACUT_MODULES="bash base udev-rules dm rootfs-block fs-lib seal"
+E2E_DRACUT_SYSTEMD="systemd systemd-initrd dracut-systemd systemd-ask-password"
+E2E_DRACUT_ARGS=(--no-early-microcode --compress=zstd --drivers "virtio_pci virtio_blk ext4")
+
 # e2e_initramfs KERNEL FLAVOUR: sets E2E_INITRD to the image, building it if needed.
 e2e_initramfs()
 {
@@ -177,13 +214,14 @@ e2e_initramfs()
 	dir=$e2e_dir/initrd
 	out=$dir/$kver-$flavour.img
 	mkdir -p "$dir"
-	key=$(e2e_hash "$e2e_top"/dracut/90seal/* "$e2e_top/tests/e2e/lib/e2e.sh" \
+	key=$(e2e_hash "$e2e_top"/dracut/90seal/* \
 		"$e2e_build/userspace/sealctl" "$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so" \
-		"$e2e_build/kernel/$kver/dm-seal.ko" /usr/lib/dracut/dracut-version.sh; echo "$flavour")
+		"$e2e_build/kernel/$kver/dm-seal.ko" /usr/lib/dracut/dracut-version.sh
+		echo "$flavour $E2E_DRACUT_MODULES $E2E_DRACUT_SYSTEMD ${E2E_DRACUT_ARGS[*]}")
 	E2E_INITRD=$out
 	[ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$key" ] && return 0
 
-	e2e_lock
+	e2e_lock "$out"
 	if [ ! -f "$out" ] || [ "$(cat "$out.stamp" 2>/dev/null)" != "$key" ]; then
 		start=$SECONDS
 		conf=$dir/$kver-$flavour.conf
@@ -194,9 +232,9 @@ e2e_initramfs()
 			echo "seal_token_plugin=\"$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so\""
 			echo "seal_module=\"$e2e_build/kernel/$kver/dm-seal.ko\""
 		} > "$conf"
-		modules="bash base udev-rules dm rootfs-block fs-lib seal"
+		modules=$E2E_DRACUT_MODULES
 		if [ "$flavour" = systemd ]; then
-			modules+=" systemd systemd-initrd dracut-systemd systemd-ask-password"
+			modules+=" $E2E_DRACUT_SYSTEMD"
 			printf '# name  device  options\n%s PARTUUID=%s tries=3\n' \
 				"$E2E_NAME" "$E2E_PARTUUID" > "$dir/sealtab"
 			echo "seal_sealtab=\"$dir/sealtab\"" >> "$conf"
@@ -204,10 +242,7 @@ e2e_initramfs()
 		if ! dracutbasedir=$(e2e_dracut_base) dracut --force --quiet --no-hostonly \
 			--no-hostonly-cmdline --conf "$conf" --confdir "$dir/confdir" \
 			--kver "$kver" --kmoddir "$e2e_cache/kernels/$kver/lib/modules/$kver" \
-			--modules "$modules" --no-early-microcode --compress "zstd -1" \
-			--drivers "virtio_pci virtio_blk ext4 9p 9pnet_virtio overlay" \
-			--force-drivers "9pnet_virtio 9p overlay" \
-			"$out.tmp" >"$log" 2>&1; then
+			--modules "$modules" "${E2E_DRACUT_ARGS[@]}" "$out.tmp" >"$log" 2>&1; then
 			rm -f "$out.tmp"
 			sed 's/^/# /' "$log" | tail -30
 			e2e_die "dracut failed for $kver ($flavour); log: $log"
@@ -216,12 +251,15 @@ e2e_initramfs()
 		echo "$key" > "$out.stamp"
 		e2e_say "initramfs $kver ($flavour) built in $((SECONDS - start))s, $(($(stat -c %s "$out") / 1024)) KiB"
 	fi
-	flock -u 8
+	e2e_unlock
 }
 
 # ---------------------------------------------------------------------------------------
 # Boots. Every boot gets its own temp directory (TPM state copy, sockets, the disk's
-# snapshot overlay); qemu and swtpm are stopped and the directory removed on every path.
+# snapshot overlay); qemu, swtpm and the console driver are stopped and the directory
+# removed on every path: at the end of the boot, on a signal (the waits below are
+# interruptible), and, should this shell be killed outright, by the kernel (they run with a
+# parent-death signal). Directories of runs whose shell is gone are removed at the start.
 E2E_PIDS=()
 E2E_RUNS=()
 e2e_cleanup()
@@ -233,9 +271,37 @@ e2e_cleanup()
 	E2E_PIDS=()
 	[ ${#E2E_RUNS[@]} -gt 0 ] && rm -rf "${E2E_RUNS[@]}"
 	E2E_RUNS=()
+	return 0
 }
-trap e2e_cleanup EXIT
-trap 'exit 130' INT TERM HUP
+e2e_traps()
+{
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+}
+e2e_traps
+
+e2e_reap_stale_runs()
+{
+	local d pid
+	for d in "${TMPDIR:-/tmp}"/seal-e2e.*.*; do
+		[ -d "$d" ] || continue
+		pid=${d##*/seal-e2e.}
+		pid=${pid%%.*}
+		case "$pid" in
+		'' | *[!0-9]*) continue ;;
+		esac
+		kill -0 "$pid" 2>/dev/null || rm -rf "$d"
+	done
+}
+e2e_reap_stale_runs
+
+# e2e_spawn CMD...: start CMD in the background, killed with us; its pid in E2E_SPAWNED.
+e2e_spawn()
+{
+	setpriv --pdeathsig KILL "$@" &
+	E2E_SPAWNED=$!
+	E2E_PIDS+=("$E2E_SPAWNED")
+}
 
 # e2e_boot [options] -- STEP...: boot KERNEL with FLAVOUR's initramfs and run console.py's
 # STEPs against its serial console; returns console.py's status (0: every step passed).
@@ -246,11 +312,11 @@ trap 'exit 130' INT TERM HUP
 #   --persist          keep the disk's writes
 #   --append ARGS      extra kernel command line
 #   --log FILE         the boot transcript (default build/test-logs/e2e/last.log)
-#   --timeout S        hard limit for the whole boot (default 240)
+#   --timeout S        limit for the console steps (default 300)
 e2e_boot()
 {
 	local kernel=6.1 flavour=shell tpm=yes smbios="" disk=$E2E_IMAGE persist="" append=""
-	local log=$e2e_logs/last.log timeout=240 kver run qemu swtpm_pid="" qemu_pid rc snapshot
+	local log=$e2e_logs/last.log timeout=300 kver run qemu qemu_pid con_pid rc snapshot
 	local cmdline accel
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -269,13 +335,15 @@ e2e_boot()
 	done
 	kver=$(e2e_kver "$kernel")
 	e2e_initramfs "$kernel" "$flavour"
-	run=$(mktemp -d "${TMPDIR:-/tmp}/seal-e2e.XXXXXX") || e2e_die "mktemp failed"
+	run=$(mktemp -d "${TMPDIR:-/tmp}/seal-e2e.$BASHPID.XXXXXX") || e2e_die "mktemp failed"
 	E2E_RUNS+=("$run")
 	mkdir -p "$(dirname "$log")"
 	: > "$log"
 
 	cmdline="console=ttyS0,115200 panic=-1 root=/dev/mapper/$E2E_NAME rootfstype=ext4 rw"
-	cmdline+=" rd.shell rd.retry=60 rd.skipfsck"
+	cmdline+=" rd.shell rd.retry=60 rd.skipfsck fsck.mode=skip"
+	# the kernel's own chatter slows TCG boots; dracut's and systemd's lines stay
+	cmdline+=" quiet rd.info systemd.show_status=1 cryptomgr.notests"
 	[ "$flavour" = shell ] &&
 		cmdline+=" rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME"
 	cmdline+=" $append"
@@ -284,6 +352,7 @@ e2e_boot()
 	accel=(-accel tcg,thread=multi -cpu max)
 	[ "$(cat "$e2e_build/vm/accel" 2>/dev/null)" = kvm ] && accel=(-accel kvm -cpu host)
 
+	# machine, memory and vCPUs as in the guest that enrolled the TPM (PCR 1: SMBIOS)
 	qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
 		-machine q35 -m 1024 -smp 2 "${accel[@]}"
 		-kernel "$e2e_cache/kernels/$kver/boot/vmlinuz-$kver" -initrd "$E2E_INITRD"
@@ -297,10 +366,8 @@ e2e_boot()
 	[ -n "$smbios" ] && qemu+=(-smbios "$smbios")
 	if [ "$tpm" = yes ]; then
 		cp -a "$E2E_TPM_STATE" "$run/tpm"
-		swtpm socket --tpm2 --tpmstate "dir=$run/tpm" \
-			--ctrl "type=unixio,path=$run/swtpm.sock" --terminate >"$run/swtpm.log" 2>&1 &
-		swtpm_pid=$!
-		E2E_PIDS+=("$swtpm_pid")
+		e2e_spawn swtpm socket --tpm2 --tpmstate "dir=$run/tpm" \
+			--ctrl "type=unixio,path=$run/swtpm.sock" --terminate >"$run/swtpm.log" 2>&1
 		for _ in $(seq 100); do
 			[ -S "$run/swtpm.sock" ] && break
 			sleep 0.05
@@ -311,13 +378,14 @@ e2e_boot()
 	fi
 
 	# the snapshot overlay goes to TMPDIR: keep it in the run directory
-	TMPDIR=$run "${qemu[@]}" 2>"$run/qemu.log" &
-	qemu_pid=$!
-	E2E_PIDS+=("$qemu_pid")
-	timeout -k 5 "$timeout" python3 "$e2e_top/tests/e2e/lib/console.py" \
+	e2e_spawn env TMPDIR="$run" "${qemu[@]}" 2>"$run/qemu.log"
+	qemu_pid=$E2E_SPAWNED
+	e2e_spawn timeout -k 5 "$timeout" python3 "$e2e_top/tests/e2e/lib/console.py" \
 		"$run/console.sock" "$log" "$@"
+	con_pid=$E2E_SPAWNED
+	wait "$con_pid"
 	rc=$?
-	[ $rc = 124 ] && echo "console: the boot hit its ${timeout}s limit" >&2
+	[ $rc = 124 ] && echo "console: the steps hit their ${timeout}s limit" >&2
 	# a guest that has done its part powers off; one that has not is stopped
 	for _ in $(seq 50); do
 		kill -0 "$qemu_pid" 2>/dev/null || break
@@ -330,15 +398,56 @@ e2e_boot()
 	return $rc
 }
 
+# e2e_streams SCRIPT ARG...: run "SCRIPT --stream ARG" for every ARG, E2E_JOBS (default 2)
+# at a time (a boot leaves most of a core idle), then print their KTAP results in ARG order,
+# numbered as one file's. Each stream dies with us.
+e2e_streams()
+{
+	local script=$1 i=0 out line rest outs=()
+	shift
+	for arg in "$@"; do
+		outs+=("$e2e_dir/stream.$BASHPID.$i")
+		e2e_spawn "$script" --stream "$arg" >"${outs[$i]}" 2>&1
+		i=$((i + 1))
+		while [ "$(jobs -rp | wc -l)" -ge "${E2E_JOBS:-2}" ]; do
+			wait -n
+		done
+	done
+	wait
+	E2E_PIDS=()
+	for out in "${outs[@]}"; do
+		while IFS= read -r line; do
+			case "$line" in
+			"ok "[0-9]*)
+				rest=${line#ok }
+				KTAP_N=$((KTAP_N + 1))
+				echo "ok $KTAP_N ${rest#* }"
+				;;
+			"not ok "[0-9]*)
+				rest=${line#not ok }
+				KTAP_N=$((KTAP_N + 1))
+				KTAP_FAILED=$((KTAP_FAILED + 1))
+				echo "not ok $KTAP_N ${rest#* }"
+				;;
+			*)
+				echo "$line"
+				;;
+			esac
+		done < "$out"
+		rm -f "$out"
+	done
+}
+
 # e2e_check NAME e2e_boot-ARGS...: one KTAP result for one boot, with console.py's
 # complaint and the transcript's path as diagnostics when it fails, and the time it took.
 e2e_check()
 {
 	local name=$1 start=$SECONDS rc
 	shift
-	e2e_boot "$@" 2>"$e2e_dir/.console-err"
+	e2e_boot "$@" 2>"$e2e_dir/.console-err.$BASHPID"
 	rc=$?
-	[ $rc != 0 ] && ktap_diag "$(cat "$e2e_dir/.console-err")"
+	[ $rc != 0 ] && ktap_diag "$(cat "$e2e_dir/.console-err.$BASHPID")"
+	rm -f "$e2e_dir/.console-err.$BASHPID"
 	ktap_result "$name ($((SECONDS - start))s)" $rc
 	return $rc
 }

@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs as root inside a booted e2e system (tests/e2e/guest/init, seal_e2e.run=), with the
+# host's tools, after the initramfs unlocked the root through the TPM: once up, nobody can
+# unseal the KEK again (PCR 15 moved), and no keyring root can see holds a readable DEK.
+# Prints one "SEAL-E2E-CHECK <name> ok|fail" line per check, with "# " details before it.
+# $1: the build directory (sealctl, the DEK oracle in e2e/image/out/dek.hex).
+build=${1:-/work/main/build}
+sealctl=$build/userspace/sealctl
+dek=$(cat "$build/e2e/image/out/dek.hex" 2>/dev/null)
+dev=/dev/vda1
+export TPM2TOOLS_TCTI=device:/dev/tpmrm0 SEAL_TCTI=device:/dev/tpmrm0
+work=$(mktemp -d)
+cd "$work" || exit 1
+
+say() { echo "# $*"; }
+result() { echo "SEAL-E2E-CHECK $1 $([ "$2" = 0 ] && echo ok || echo fail)"; }
+
+# 1. PCR 15 has moved from its reset value: the initramfs measured the unlock.
+pcr15=$(tpm2_pcrread sha256:15 2>&1 | sed -n 's/.*15 *: *0x//p')
+say "PCR 15 = ${pcr15:-?}"
+rc=1
+[ -n "$pcr15" ] && [ "$pcr15" != "$(printf '0%.0s' $(seq 64))" ] && rc=0
+result pcr15-moved $rc
+
+# 2. sealctl, as root, with the TPM right there: the tpm2 keyslot does not unseal.
+out=$("$sealctl" open --test-passphrase --token-only "$dev" 2>&1)
+rc=$?
+say "sealctl open --test-passphrase --token-only $dev: exit $rc"
+echo "$out" | sed 's/^/# /'
+# 12: PCR values differ from the sealed policy
+result sealctl-cannot-unseal $([ $rc = 12 ] && echo 0 || echo 1)
+
+# 3. tpm2-tools, by hand, straight from the token: the same TPM, the same primary key, the
+# blob loads, and the policy it was sealed to is PCRs 1+7 as they are now and PCR 15 at its
+# reset value; the TPM refuses the unseal because PCR 15 is no longer that.
+cryptsetup token export --token-id 0 "$dev" > token.json 2>/dev/null
+python3 - "$dev" <<'PY' > token.env
+import base64, json, sys
+t = json.load(open("token.json"))
+open("priv.bin", "wb").write(base64.b64decode(t["tpm2-private"]))
+open("pub.bin", "wb").write(base64.b64decode(t["tpm2-public"]))
+print("pcrs=%s" % ",".join(str(p) for p in t["tpm2-pcrs"]))
+print("initial=%s" % ",".join(str(p) for p in t.get("tpm2-pcrs-initial", [])))
+print("policy=%s" % t["tpm2-policy-hash"].lower())
+print("primary=%s" % t.get("tpm2-primary-name", "").lower())
+PY
+. ./token.env
+say "token 0: pcrs=$pcrs at-reset=$initial policy=$policy"
+
+# the policy the token stores, recomputed: PolicyPCR over the current PCRs, the at-reset
+# ones as zeros (TPM2_CC_PolicyPCR = 0x17f; TPML_PCR_SELECTION for sha256)
+tpm2_pcrread -o pcrvals.bin "sha256:$pcrs" >/dev/null 2>&1
+python3 - "$pcrs" "$initial" <<'PY' > policies
+import hashlib, struct, sys
+pcrs = [int(p) for p in sys.argv[1].split(",")]
+initial = {int(p) for p in sys.argv[2].split(",") if p}
+vals = open("pcrvals.bin", "rb").read()
+cur = [vals[32 * i:32 * i + 32] for i in range(len(pcrs))]
+sel = bytearray(3)
+for p in pcrs:
+    sel[p // 8] |= 1 << (p % 8)
+tpml = struct.pack(">IHB", 1, 0x000B, 3) + bytes(sel)
+def policy(values):
+    d = hashlib.sha256(b"".join(values)).digest()
+    return hashlib.sha256(b"\0" * 32 + struct.pack(">I", 0x17F) + tpml + d).hexdigest()
+print("at-reset %s" % policy([b"\0" * 32 if p in initial else v for p, v in zip(pcrs, cur)]))
+print("now %s" % policy(cur))
+PY
+want=$(sed -n 's/^at-reset //p' policies)
+now=$(sed -n 's/^now //p' policies)
+say "policy with PCR 15 at reset: $want; with PCR 15 now: $now"
+rc=0
+[ "$want" = "$policy" ] || { say "the recomputed policy differs from the token's"; rc=1; }
+[ "$now" != "$policy" ] || { say "the current PCRs still satisfy the policy"; rc=1; }
+
+# the storage root key as sealctl makes it (TCG SRK template, ECC P-256)
+name=""
+for attrs in 'restricted|decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda' \
+	'restricted|decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth'; do
+	tpm2_flushcontext -t >/dev/null 2>&1
+	tpm2_createprimary -Q -C o -g sha256 -G ecc256:aes128cfb -a "$attrs" -c prim.ctx 2>/dev/null &&
+		tpm2_readpublic -c prim.ctx -n prim.name >/dev/null 2>&1 &&
+		name=$(od -An -v -tx1 prim.name | tr -d ' \n')
+	[ "$name" = "$primary" ] && break
+done
+if [ "$name" = "$primary" ]; then
+	say "primary key re-created (Name matches the token)"
+else
+	say "could not re-create the primary key (Name ${name:-?} vs $primary)"
+	rc=1
+fi
+if tpm2_load -Q -C prim.ctx -u pub.bin -r priv.bin -c obj.ctx 2>load.err; then
+	say "sealed object loaded"
+	tpm2_flushcontext -t >/dev/null 2>&1
+	tpm2_startauthsession -Q --policy-session -S session.ctx &&
+		tpm2_policypcr -Q -S session.ctx -l "sha256:$pcrs" &&
+		if tpm2_unseal -c obj.ctx -p session:session.ctx > secret.bin 2>unseal.err; then
+			say "tpm2_unseal RETURNED THE SECRET ($(stat -c %s secret.bin) bytes)"
+			rc=1
+		else
+			say "tpm2_unseal refused: $(grep -m1 -i 'err\|fail' unseal.err)"
+		fi
+	tpm2_flushcontext session.ctx >/dev/null 2>&1
+else
+	say "tpm2_load failed: $(head -1 load.err)"
+	rc=1
+fi
+shred -u secret.bin 2>/dev/null
+result tpm2-tools-cannot-unseal $rc
+
+# 4. No keyring root can see holds the DEK: every key /proc/keys lists is read (a logon key
+# refuses), and what can be read is searched for either XTS half.
+rc=0
+[ ${#dek} = 128 ] || { say "no DEK oracle ($build/e2e/image/out/dek.hex)"; rc=1; }
+if grep -qi 'seal:' /proc/keys; then
+	grep -i 'seal:' /proc/keys | sed 's/^/# key left: /'
+	rc=1
+fi
+n=0
+while read -r id _ _ _ _ _ _ type desc; do
+	n=$((n + 1))
+	hex=$(keyctl pipe "0x$id" 2>/dev/null | od -An -v -tx1 | tr -d ' \n')
+	if [ -n "$hex" ] && { [[ $hex == *"${dek:0:64}"* ]] || [[ $hex == *"${dek:64:64}"* ]]; }; then
+		say "key $id ($type $desc) holds DEK bytes"
+		rc=1
+	fi
+done < /proc/keys
+say "$n keys visible in /proc/keys, none named seal:*, none holding DEK bytes"
+table=$(dmsetup table --showkeys sealroot 2>&1)
+say "dmsetup table --showkeys sealroot: $table"
+[[ $table == *":64:logon:seal:"* ]] || rc=1
+[[ $table == *"${dek:0:64}"* || $table == *"${dek:64:64}"* ]] && rc=1
+result no-readable-dek $rc
+
+cd / && rm -rf "$work"
