@@ -21,7 +21,7 @@ expect_status()
 	ktap_result "$name" $([ "$got" = "$want" ]; echo $?)
 }
 
-ktap_begin 10
+ktap_begin 11
 expect_status "a passing command exits 0" 0 -- true
 expect_status "a command's exit status passes through" 7 -- sh -c 'exit 7'
 expect_status "a hung guest is killed at its timeout" 124 --timeout 20 -- sleep 600
@@ -36,6 +36,15 @@ expect_status "--tpm gives the guest a TPM2" 0 --tpm -- sh -c 'test -c /dev/tpmr
 expect_status "--out carries files back to the host" 0 --out "$tmp/res" \
 	-- sh -c 'echo hello > "$SEAL_VM_OUT/x"'
 ktap_check "the out file has what the guest wrote" grep -qx hello "$tmp/res/x"
+
+cat > "$tmp/hook" <<'HOOK'
+#!/bin/sh
+echo "got $* qmp=$(test -S "$SEAL_VM_QMP" && echo yes)"
+exit 3
+HOOK
+chmod +x "$tmp/hook"
+expect_status "a host hook runs on the host with the guest's arguments and QMP socket" 0 \
+	--host-hook "$tmp/hook" -- bash -c '. "$SEAL_ROOT/tests/lib/guest.sh"; out=$(host_hook a b); rc=$?; trap - EXIT; [ "$out" = "got a b qmp=yes" ] && [ $rc = 3 ]'
 
 left=$(pgrep -af "qemu-system|swtpm" | grep -F "$TMPDIR"; ls "$TMPDIR")
 [ -z "$left" ] || ktap_diag "left behind: $left"
