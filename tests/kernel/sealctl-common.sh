@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced by the guest tests of sealctl (tests/kernel/sealctl-*.sh), after ktap.sh and
+# guest.sh: paths, a scratch directory, and the checks every failure case shares.
+# Not executable: the aggregator runs only the files that source it.
+
+SEALCTL=$SEAL_BUILD/userspace/sealctl
+PLUGIN=$SEAL_BUILD/userspace/libcryptsetup-token-seal-tpm2.so
+TOOL=$SEAL_BUILD/userspace/tests/seal-tpm-tool
+PTY_RUN=$SEAL_ROOT/tests/userspace/helpers/pty-run.py
+TOKEN_DIR=$(cryptsetup --help 2>/dev/null | sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
+
+# Argon2id at its minimum cost for test volumes (sealctl(8), ENVIRONMENT).
+export SEAL_TEST_FAST_PBKDF=1 TSS2_LOG=all+none
+export TPM2TOOLS_TCTI=device:/dev/tpmrm0
+unset SEAL_TCTI
+
+work=$(mktemp -d)
+on_exit "rm -rf $work"
+
+# expect NAME RC REGEX CMD...: CMD (stdin /dev/null) exits RC and its output matches REGEX.
+expect()
+{
+	local name=$1 want=$2 regex=$3 out rc
+	shift 3
+	out=$("$@" 2>&1 </dev/null)
+	rc=$?
+	if [ "$rc" = "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$regex"; then
+		ktap_result "$name" 0
+		return 0
+	fi
+	ktap_diag "$name: '$*' exited $rc (want $want), output must match /$regex/:" "$out"
+	ktap_result "$name" 1
+	return 1
+}
+
+# ktap_same NAME GOT WANT
+ktap_same()
+{
+	[ "$2" = "$3" ] && { ktap_result "$1" 0; return 0; }
+	ktap_diag "$1: got '$2', want '$3'"
+	ktap_result "$1" 1
+	return 1
+}
+
+# mappings: the device-mapper names present, one a line (empty if none).
+mappings() { dmsetup ls 2>/dev/null | awk '$1 != "No" { print $1 }' | sort; }
+
+# seal_keys: keyring keys named seal:... that this process tree can see.
+seal_keys() { grep -E ' (logon|user) +seal:' /proc/keys; }
+
+# nothing_left NAME BEFORE: after a failure, the same mappings as BEFORE (a `mappings`
+# listing) and no seal:... key in any keyring we can see.
+nothing_left()
+{
+	local name=$1 before=$2 now keys
+	now=$(mappings)
+	keys=$(seal_keys)
+	if [ "$now" = "$before" ] && [ -z "$keys" ]; then
+		ktap_result "$name: no mapping, no keyring key left" 0
+		return 0
+	fi
+	ktap_diag "$name: mappings before: '$before', after: '$now'; keys: '$keys'"
+	ktap_result "$name: no mapping, no keyring key left" 1
+}
+
+# roundtrip_write MAPPING FILE: write FILE at the start of the mapping, bypassing caches.
+roundtrip_write() { dd if="$2" of="/dev/mapper/$1" bs=1M oflag=direct conv=fsync status=none; }
+
+# read_sha MAPPING BYTES: sha256 of the first BYTES of the mapping, read past the caches.
+read_sha()
+{
+	dd if="/dev/mapper/$1" bs=1M count=$(($2 >> 20)) iflag=direct status=none | sha256sum |
+		cut -d' ' -f1
+}
+
+# pcr HEXINDEX: the sha256 bank value of one PCR.
+pcr() { tpm2_pcrread "sha256:$1" 2>/dev/null | awk -F: '/0x/ { gsub(/ /, "", $2); print $2 }'; }
+
+# no_tpm_key_visible: the DEK is in no key this process can read.
+# dek_readable KEYFILE: 0 if any key in /proc/keys reads back as the contents of KEYFILE.
+dek_readable()
+{
+	local id
+	for id in $(awk '{ print $1 }' /proc/keys); do
+		keyctl pipe "$((16#$id))" 2>/dev/null | cmp -s - "$1" && return 0
+	done
+	return 1
+}
