@@ -39,6 +39,7 @@ check:
 	@mk/deps.sh
 	@mkdir -p $(BUILD)
 	@$(MAKE) kernels userspace >$(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
+	@$(MAKE) -C tests/kernel >>$(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
 	@tests/run-tests
 
 lint:
