@@ -46,7 +46,7 @@ lint:
 	$(MAKE) -C kernel lint
 
 install: all
-	$(MAKE) -C kernel install KDIR=$(KDIR) O=$(BUILD)/kernel/$(KVER)
+	$(MAKE) -C kernel install KDIR=$(KDIR) KVER=$(KVER) O=$(BUILD)/kernel/$(KVER)
 	$(MAKE) -C userspace install O=$(BUILD)/userspace
 
 clean:
