@@ -273,9 +273,18 @@ e2e_cleanup()
 	E2E_RUNS=()
 	return 0
 }
+# files that live as long as the test (e2e_temp FILE)
+E2E_TEMPS=()
+e2e_temp() { E2E_TEMPS+=("$@"); }
+e2e_exit()
+{
+	e2e_cleanup
+	[ ${#E2E_TEMPS[@]} -gt 0 ] && rm -rf "${E2E_TEMPS[@]}"
+	return 0
+}
 e2e_traps()
 {
-	trap e2e_cleanup EXIT
+	trap e2e_exit EXIT
 	trap 'exit 130' INT TERM HUP
 }
 e2e_traps

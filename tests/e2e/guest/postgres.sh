@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs as root inside a booted e2e system (tests/e2e/guest/init, seal_e2e.run=): Debian's
+# PostgreSQL on the cluster in the seal root's /pgdata (here /mnt/pgdata).
+#   write:SECRET  create a table holding SECRET, CHECKPOINT, stop the server; then look for
+#                 SECRET through the mapping (the plaintext view: it must be there, or the
+#                 search on the raw disk proves nothing)
+#   read          print the table's rows as "SEAL-E2E-PG-ROW <value>"
+# Lines "SEAL-E2E-CHECK <name> ok|fail" report, "# " lines explain.
+mode=${1%%:*}
+secret=${1#*:}
+data=/mnt/pgdata
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+result() { echo "SEAL-E2E-CHECK $1 $([ "$2" = 0 ] && echo ok || echo fail)"; }
+pg()
+{
+	local cmd=$1
+	shift
+	runuser -u postgres -- "$pgbin/$cmd" "$@"
+}
+psql() { pg psql -h /tmp -U postgres -X -q -A -t -v ON_ERROR_STOP=1 -d postgres "$@"; }
+
+if ! pg pg_ctl -D "$data" -l /tmp/postgres.log -w -t 120 \
+	-o "-k /tmp -c listen_addresses= -c fsync=on -c full_page_writes=on" start >/dev/null; then
+	sed 's/^/# postgres: /' /tmp/postgres.log
+	result postgres-start 1
+	exit 1
+fi
+result postgres-start 0
+
+case "$mode" in
+write)
+	psql -c "CREATE TABLE secrets (v text)" \
+		-c "INSERT INTO secrets VALUES ('$secret')" \
+		-c "CHECKPOINT"
+	result postgres-write $?
+	pg pg_ctl -D "$data" -m fast -w stop >/dev/null
+	sync
+	# the method the host uses on the raw image, on the plaintext view of the same disk
+	n=$(strings -n 8 /dev/mapper/sealroot | grep -c -F "$secret")
+	echo "# strings over /dev/mapper/sealroot finds the secret $n times"
+	result plaintext-visible $([ "$n" -gt 0 ] && echo 0 || echo 1)
+	;;
+read)
+	psql -c "SELECT v FROM secrets" | sed 's/^/SEAL-E2E-PG-ROW /'
+	pg pg_ctl -D "$data" -m fast -w stop >/dev/null
+	;;
+esac

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Case 6, the seed scenario: Debian's PostgreSQL keeps its data directory on a seal volume
+# (the e2e root, unlocked unattended by the initramfs through the TPM). A table gets a known
+# secret, CHECKPOINT, the server stops, the guest powers off; `strings` over the raw disk
+# image finds no trace of it (while the same search through the mapping, inside the guest,
+# does); the next boot is unattended again and the row reads back.
+# Runs natively (it drives QEMU itself) on one kernel/flavour: E2E_PG_CONFIG (6.1:shell).
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/ktap.sh"
+. "$top/tests/e2e/lib/e2e.sh"
+
+config=${E2E_PG_CONFIG:-6.1:shell}
+k=${config%%:*} f=${config#*:}
+E2E_KERNELS=$k
+e2e_require
+if [ -z "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null)" ]; then
+	ktap_begin 1
+	ktap_skip "postgres on a seal volume" "PostgreSQL is not installed (Debian package postgresql)"
+	ktap_end
+fi
+ktap_begin 6
+e2e_image
+
+# the disk keeps this test's writes: a copy of the shared image, removed at exit
+disk=$(mktemp "$e2e_dir/postgres-disk.XXXXXX")
+e2e_temp "$disk"
+cp --sparse=always "$E2E_IMAGE" "$disk"
+random=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+secret="SEAL-E2E-SECRET-$random"
+script=$top/tests/e2e/guest/postgres.sh
+
+log=$e2e_logs/case6-postgres-write-$k-$f.log
+e2e_check "$k $f: case 6: unattended boot, table with the secret written and checkpointed" \
+	--kernel "$k" --flavour "$f" --disk "$disk" --persist --log "$log" \
+	--append "seal_e2e.run=$script seal_e2e.arg=write:$secret" \
+	-- timeout=300 reject="$E2E_PROMPT" expect="$E2E_MARKER" \
+	expect='SEAL-E2E-CHECK postgres-write ok' expect='SEAL-E2E-SCRIPT-EXIT 0' \
+	expect='SEAL-E2E-POWEROFF' eof
+if tr -d '\r' < "$log" | grep -q '^SEAL-E2E-CHECK plaintext-visible ok'; then
+	ktap_pass "$k $f: case 6: through the mapping, strings finds the secret (the search works)"
+else
+	ktap_fail "$k $f: case 6: through the mapping, strings finds the secret (the search works)" \
+		"$(tr -d '\r' < "$log" | grep -E '^(# |SEAL-E2E-CHECK)')"
+fi
+
+n=$(strings -n 8 "$disk" | grep -c -F "$secret")
+if [ "$n" = 0 ]; then
+	ktap_pass "$k $f: case 6: strings over the raw disk image finds no trace of the secret"
+else
+	ktap_fail "$k $f: case 6: strings over the raw disk image finds no trace of the secret" \
+		"found $n times"
+fi
+n=$(grep -a -c -F "$random" "$disk")
+if [ "$n" = 0 ]; then
+	ktap_pass "$k $f: case 6: no byte-level match of its random part either"
+else
+	ktap_fail "$k $f: case 6: no byte-level match of its random part either" "grep -a: $n"
+fi
+
+log=$e2e_logs/case6-postgres-read-$k-$f.log
+e2e_check "$k $f: case 6: second boot is unattended too" \
+	--kernel "$k" --flavour "$f" --disk "$disk" --persist --log "$log" \
+	--append "seal_e2e.run=$script seal_e2e.arg=read" \
+	-- timeout=300 reject="$E2E_PROMPT" expect="$E2E_MARKER" \
+	expect='SEAL-E2E-SCRIPT-EXIT' expect='SEAL-E2E-POWEROFF' eof
+if tr -d '\r' < "$log" | grep -qx "SEAL-E2E-PG-ROW $secret"; then
+	ktap_pass "$k $f: case 6: the row reads back"
+else
+	ktap_fail "$k $f: case 6: the row reads back" "$(tr -d '\r' < "$log" | grep -E '^(# |SEAL-E2E)')"
+fi
+ktap_end
