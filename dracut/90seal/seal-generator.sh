@@ -4,7 +4,7 @@
 # device, required by cryptsetup.target and by /dev/mapper/NAME (so a root= or fstab entry
 # on the mapping pulls it in).
 type getarg >/dev/null 2>&1 || . /lib/dracut-lib.sh
-. /lib/dracut-seal-lib.sh
+type seal_volumes >/dev/null 2>&1 || . /lib/dracut-seal-lib.sh
 
 dir=${1:-/run/systemd/generator}
 template=/usr/lib/systemd/system/seal-unlock@.service

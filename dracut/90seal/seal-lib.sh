@@ -180,7 +180,7 @@ seal_opt()
 # seal_check_options NAME OPTIONS: warn once about options this module does not know.
 seal_check_options()
 {
-	local _o _ifs=$IFS
+	local _name=$1 _o _ifs=$IFS
 	IFS=,
 	# shellcheck disable=SC2086
 	set -- $2
@@ -189,7 +189,7 @@ seal_check_options()
 		case "$_o" in
 		- | tries=* | timeout=* | device-timeout=* | tpm2-pcrs=* | tcti=* | nofail | \
 			readonly | read-only | force) ;;
-		*) warn "seal: $1: unknown option '$_o' ignored" ;;
+		*) warn "seal: $_name: unknown option '$_o' ignored" ;;
 		esac
 	done
 }
@@ -197,13 +197,14 @@ seal_check_options()
 # seal_pcr_list_covers HAVE WANT: every PCR in WANT (PCR lists joined by + or ,) is in HAVE.
 seal_pcr_list_covers()
 {
-	local _w _ifs=$IFS
+	local _have _w _ifs=$IFS
+	_have="+$(echo "$1" | tr , +)+"
 	IFS=+,
 	# shellcheck disable=SC2086
 	set -- $2
 	IFS=$_ifs
 	for _w in "$@"; do
-		case "+$(echo "$1" | tr , +)+" in
+		case "$_have" in
 		*"+$_w+"*) ;;
 		*) return 1 ;;
 		esac

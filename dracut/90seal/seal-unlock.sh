@@ -3,7 +3,7 @@
 # seal-unlock NAME: unlock the seal volume NAME (see /lib/dracut-seal-lib.sh). Run by
 # seal-unlock@NAME.service in a systemd initramfs, by the initqueue otherwise.
 type getarg >/dev/null 2>&1 || . /lib/dracut-lib.sh
-. /lib/dracut-seal-lib.sh
+type seal_volumes >/dev/null 2>&1 || . /lib/dracut-seal-lib.sh
 
 name=$1
 if ! line=$(seal_volume "$name"); then

@@ -1,0 +1,222 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# dracut/90seal without a guest: the configuration it reads (kernel command line, sealtab),
+# the units its systemd generator makes, the askpass shim, the hostonly sealtab filter, and
+# what the initramfs images the boot tests use contain. Runs natively, in seconds.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+mod=$top/dracut/90seal
+. "$top/tests/lib/ktap.sh"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/seal-dracut-config.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/bin"
+for t in dracut-getarg dracut-getargs; do
+	ln -s /usr/lib/dracut/dracut-util "$work/bin/$t"
+done
+
+if [ ! -x /usr/lib/dracut/dracut-util ]; then
+	ktap_begin 1
+	ktap_skip "dracut module configuration" "dracut is not installed (Debian package dracut-core)"
+	ktap_end
+fi
+
+# in_initramfs CMDLINE SEALTAB-TEXT CMD...: run CMD (a shell string) with dracut's and our
+# library loaded as the initramfs has them, that kernel command line and that sealtab.
+in_initramfs()
+{
+	local cmdline=$1 tab=$2
+	shift 2
+	printf '%s' "$tab" > "$work/sealtab"
+	(
+		PATH=$work/bin:$PATH
+		. /usr/lib/dracut/modules.d/99base/dracut-lib.sh 2>/dev/null
+		getcmdline() { printf '%s' "$TEST_CMDLINE"; }
+		warn() { echo "warning: $*" >&2; }
+		info() { :; }
+		. "$mod/seal-lib.sh"
+		TEST_CMDLINE=$cmdline SEAL_SEALTAB=$work/sealtab
+		eval "$*"
+	)
+}
+
+# expect_volumes NAME CMDLINE SEALTAB WANT: seal_volumes prints exactly WANT.
+expect_volumes()
+{
+	local name=$1 got
+	got=$(in_initramfs "$2" "$3" seal_volumes 2>"$work/err")
+	if [ "$got" = "$4" ]; then
+		ktap_pass "$name"
+	else
+		ktap_fail "$name" "wanted:" "$4" "got:" "$got" "$(cat "$work/err")"
+	fi
+}
+
+# check NAME CONDITION-STATUS DIAG...: one result
+check() { local name=$1 rc=$2; shift 2; [ "$rc" = 0 ] || ktap_diag "$@"; ktap_result "$name" "$rc"; }
+
+ktap_begin 23
+
+U1=0e3b1c1a-6d52-4b8e-9e4f-111111111111
+U2=0e3b1c1a-6d52-4b8e-9e4f-222222222222
+expect_volumes "rd.seal.uuid alone: the mapping is seal-<UUID>" \
+	"rd.seal.uuid=$U1" "" "seal-$U1 /dev/disk/by-uuid/$U1 -"
+expect_volumes "rd.seal.uuid is repeatable; rd.seal.name=UUID=NAME names one" \
+	"rd.seal.uuid=$U1 rd.seal.uuid=$U2 rd.seal.name=$U2=data" "" \
+	"seal-$U1 /dev/disk/by-uuid/$U1 -
+data /dev/disk/by-uuid/$U2 -"
+expect_volumes "rd.seal.name=UUID=NAME implies rd.seal.uuid" \
+	"rd.seal.name=$U1=root" "" "root /dev/disk/by-uuid/$U1 -"
+expect_volumes "rd.seal.name=NAME names the only rd.seal.uuid" \
+	"rd.seal.uuid=UUID=$U1 rd.seal.name=root" "" "root /dev/disk/by-uuid/$U1 -"
+expect_volumes "rd.seal.name=NAME with two volumes is ignored" \
+	"rd.seal.uuid=$U1 rd.seal.uuid=$U2 rd.seal.name=root" "" \
+	"seal-$U1 /dev/disk/by-uuid/$U1 -
+seal-$U2 /dev/disk/by-uuid/$U2 -"
+if grep -q 'ambiguous' "$work/err"; then
+	ktap_pass "... and a warning says why"
+else
+	ktap_fail "... and a warning says why" "$(cat "$work/err")"
+fi
+tab="# name  device               options
+root    PARTUUID=$U1    tries=5,timeout=30
+data    UUID=$U2        none  tpm2-pcrs=7+15,nofail
+swap    /dev/vdb2
+bad/1   UUID=$U2
+keyed   UUID=$U2        /etc/key  tries=1
+"
+expect_volumes "sealtab alone: every valid entry, DEVICE forms, a crypttab-style 'none' field" \
+	"" "$tab" "root /dev/disk/by-partuuid/$U1 tries=5,timeout=30
+data /dev/disk/by-uuid/$U2 tpm2-pcrs=7+15,nofail
+swap /dev/vdb2 -"
+if grep -q "'bad/1' is not a valid mapping name" "$work/err" && grep -q 'key files are not supported' "$work/err"; then
+	ktap_pass "sealtab: an invalid name and a key file are refused with a warning"
+else
+	ktap_fail "sealtab: an invalid name and a key file are refused with a warning" "$(cat "$work/err")"
+fi
+expect_volumes "command line volumes take the name and options of their sealtab entry (UUID=)" \
+	"rd.seal.uuid=$U2" "$tab" "data /dev/disk/by-uuid/$U2 tpm2-pcrs=7+15,nofail"
+expect_volumes "... and rd.seal.name overrides that name" \
+	"rd.seal.name=$U2=db" "$tab" "db /dev/disk/by-uuid/$U2 tpm2-pcrs=7+15,nofail"
+expect_volumes "rd.seal.sealtab=0 ignores the sealtab" "rd.seal.sealtab=0" "$tab" ""
+expect_volumes "rd.seal=0 turns the module off" "rd.seal=0 rd.seal.uuid=$U1" "$tab" ""
+
+got=$(in_initramfs "" "" 'o=tries=5,timeout=30,nofail,tcti=device:/dev/tpmrm1
+	echo "$(seal_opt "$o" tries) $(seal_opt "$o" timeout) $(seal_opt "$o" tcti)"
+	seal_opt "$o" nofail && echo nofail; seal_opt "$o" readonly || echo not-readonly')
+want="5 30 device:/dev/tpmrm1
+nofail
+not-readonly"
+[ "$got" = "$want" ]
+check "options: KEY=VALUE, flags, absent ones" $? "$got"
+got=$(in_initramfs "" "" 'for w in 7 7+15 15,7 0+7; do seal_pcr_list_covers 7+15 $w && echo y || echo n; done' | tr -d '\n')
+[ "$got" = yyyn ]
+check "tpm2-pcrs=: a keyslot bound to 7+15 covers 7, 7+15 and 15,7, not 0+7" $? "$got"
+got=$(in_initramfs "" "" 'seal_check_options v "tries=3,bogus,nofail"' 2>&1)
+[ "$got" = "warning: seal: v: unknown option 'bogus' ignored" ]
+check "unknown options are named in a warning" $? "$got"
+got=$(in_initramfs "" "" 'for c in 9 12 124 19; do seal_exit_reason $c; done')
+[ "$(echo "$got" | wc -l)" = 4 ] && [[ $got == *"no keyslot accepts the passphrase"* ]]
+check "every sealctl exit code becomes one line of reason" $? "$got"
+
+# The systemd generator.
+gen=$work/gen
+in_initramfs "rd.seal.uuid=$U1 rd.seal.name=$U1=root" "data UUID=$U2 nofail,device-timeout=20" \
+	"set -- '$gen'; . '$mod/seal-generator.sh'" 2>"$work/err"
+in_initramfs "rd.seal.sealtab=1" "data UUID=$U2 nofail,device-timeout=20" \
+	"set -- '$gen.tab'; . '$mod/seal-generator.sh'" 2>>"$work/err"
+unit='seal-unlock@root.service'
+dev='dev-disk-by\x2duuid-0e3b1c1a\x2d6d52\x2d4b8e\x2d9e4f\x2d111111111111.device'
+if [ -L "$gen/cryptsetup.target.requires/$unit" ] &&
+   [ -L "$gen/dev-mapper-root.device.requires/$unit" ] &&
+   grep -qxF "BindsTo=$dev" "$gen/$unit.d/50-device.conf" &&
+   grep -qxF "After=$dev" "$gen/$unit.d/50-device.conf" &&
+   ! grep -q OnFailure "$gen/$unit.d/50-device.conf"; then
+	ktap_pass "generator: the unit is required by cryptsetup.target and /dev/mapper/root, bound to its device"
+else
+	ktap_fail "generator: the unit is required by cryptsetup.target and /dev/mapper/root, bound to its device" \
+		"$(cd "$gen" 2>/dev/null && find . -printf '%p -> %l\n'; cat "$gen/$unit.d/"* 2>/dev/null)" "$(cat "$work/err")"
+fi
+unit='seal-unlock@data.service'
+dev='dev-disk-by\x2duuid-0e3b1c1a\x2d6d52\x2d4b8e\x2d9e4f\x2d222222222222.device'
+if [ -L "$gen.tab/cryptsetup.target.wants/$unit" ] && [ ! -e "$gen.tab/cryptsetup.target.requires/$unit" ] &&
+   grep -qx 'OnFailure=' "$gen.tab/$unit.d/50-device.conf" &&
+   grep -qx 'JobRunningTimeoutSec=20' "$gen.tab/$dev.d/50-seal-timeout.conf"; then
+	ktap_pass "generator: nofail is only wanted and does not stop the boot; device-timeout= bounds the wait"
+else
+	ktap_fail "generator: nofail is only wanted and does not stop the boot; device-timeout= bounds the wait" \
+		"$(cd "$gen.tab" 2>/dev/null && find . -printf '%p -> %l\n')"
+fi
+if grep -q '^OnFailure=emergency.target' "$mod/seal-unlock@.service" &&
+   grep -q '^ExecStart=/sbin/seal-unlock %I' "$mod/seal-unlock@.service" &&
+   command -v systemd-analyze >/dev/null &&
+   out=$(cd "$work" && cp "$mod/seal-unlock@.service" . && mkdir -p sbin &&
+	 SYSTEMD_LOG_LEVEL=err systemd-analyze verify --man=no "./seal-unlock@root.service" 2>&1 |
+	 grep -v 'sbin/seal-unlock\|Command .* is not executable\|not found' ); [ -z "$out" ]; then
+	ktap_pass "the unit template passes systemd-analyze verify"
+else
+	ktap_fail "the unit template passes systemd-analyze verify" "$out"
+fi
+
+# The askpass shim: sealctl's systemd-ask-password call gets a --timeout.
+mkdir -p "$work/shim" "$work/real"
+printf '#!/bin/sh\necho "$@"\n' > "$work/real/systemd-ask-password"
+chmod +x "$work/real/systemd-ask-password"
+got=$(PATH="$work/real:$PATH" SEAL_ASKPASS_TIMEOUT=30 sh "$mod/seal-askpass.sh" --no-tty "--id=x" "Prompt: ")
+[ "$got" = "--timeout=30 --no-tty --id=x Prompt: " ] && got0=$(PATH="$work/real:$PATH" sh "$mod/seal-askpass.sh" x)
+if [ "$got" = "--timeout=30 --no-tty --id=x Prompt: " ] && [ "$got0" = "--timeout=0 x" ]; then
+	ktap_pass "askpass shim: systemd-ask-password waits for timeout= (default: no limit)"
+else
+	ktap_fail "askpass shim: systemd-ask-password waits for timeout= (default: no limit)" "$got / ${got0:-}"
+fi
+
+# hostonly: only the host's volumes, and forced entries, reach the image's sealtab.
+touch "$work/vdb1" "$work/vdc1"
+printf 'root %s tries=5\nother %s\nspare UUID=%s force\n' "$work/vdb1" "$work/vdc1" "$U2" > "$work/sealtab"
+got=$(
+	dinfo() { :; }
+	. "$mod/module-setup.sh"
+	declare -A host_fs_types=(["$work/vdb1"]=crypto_LUKS)
+	dracutsysrootdir=""
+	sed "s|/etc/sealtab|$work/sealtab|" <(declare -f seal_filter_sealtab) > "$work/f.sh"
+	. "$work/f.sh"
+	seal_filter_sealtab
+)
+want="root $work/vdb1 tries=5
+spare UUID=$U2 force"
+[ "$got" = "$want" ]
+check "hostonly: the sealtab keeps this host's volumes and forced entries" $? "$got"
+
+# What the boot tests' initramfs images carry (when they have been built).
+for img in "${SEAL_BUILD:-$top/build}"/e2e/initrd/*-shell.img "${SEAL_BUILD:-$top/build}"/e2e/initrd/*-systemd.img; do
+	[ -f "$img" ] && break
+done
+if [ ! -f "$img" ] || ! command -v lsinitrd >/dev/null; then
+	ktap_skip "initramfs contents" "no image built yet (tests/e2e/boot-unlock.sh builds them)"
+	ktap_skip "initramfs contents: systemd flavour" "no image built yet"
+else
+	list=$(lsinitrd "$img" 2>/dev/null)
+	missing=""
+	for f in usr/sbin/sealctl cryptsetup/libcryptsetup-token-seal-tpm2.so 'libtss2-tcti-device.so.0' \
+		'libtss2-esys.so' 'updates/dm-seal.ko' lib/dracut-seal-lib.sh sbin/seal-unlock \
+		'hooks/emergency/50-seal-emergency.sh' 'hooks/cmdline/40-parse-seal.sh' \
+		'drivers/md/dm-mod.ko' 'crypto/xts.ko' usr/bin/setsid usr/bin/flock; do
+		grep -q -- "$f" <<<"$list" || missing+=" $f"
+	done
+	[ -z "$missing" ]
+	check "initramfs contents ($(basename "$img")): sealctl, plugin, TCTI, dm-seal.ko, hooks" $? "missing:$missing"
+	img=$(ls "${SEAL_BUILD:-$top/build}"/e2e/initrd/*-systemd.img 2>/dev/null | head -1)
+	if [ -f "$img" ]; then
+		list=$(lsinitrd "$img" 2>/dev/null)
+		missing=""
+		for f in 'seal-unlock@.service' 'system-generators/dracut-seal-generator' \
+			'usr/lib/dracut-seal/systemd-ask-password' 'sysinit.target.wants/cryptsetup.target' \
+			'bin/systemd-ask-password' 'systemd-ask-password-console.path' etc/sealtab; do
+			grep -q -- "$f" <<<"$list" || missing+=" $f"
+		done
+		[ -z "$missing" ]
+		check "initramfs contents ($(basename "$img")): unit, generator, askpass, sealtab" $? "missing:$missing"
+	else
+		ktap_skip "initramfs contents: systemd flavour" "no image built yet"
+	fi
+fi
+ktap_end
