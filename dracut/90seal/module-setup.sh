@@ -181,7 +181,7 @@ install()
 	done
 	inst_libdir_file -o "libgcc_s.so*"
 
-	inst_multiple modprobe setsid flock tr sed blkid
+	inst_multiple modprobe setsid flock tr sed blkid udevadm
 	inst_multiple -o timeout stty
 	inst_simple "$moddir/seal-lib.sh" /lib/dracut-seal-lib.sh
 	inst_script "$moddir/seal-unlock.sh" /sbin/seal-unlock

@@ -305,15 +305,23 @@ seal_unlock()
 		return 19
 	fi
 
+	# A TPM driver that is a module may still be on its way: let udev finish first.
+	[ -e /dev/tpmrm0 ] || udevadm settle --timeout=10 >/dev/null 2>&1
+
 	if [ -d /run/systemd/system ]; then
 		# sealctl asks through systemd-ask-password; the shim adds --timeout (its default
-		# is 90 s, ours is to wait until someone answers).
-		SEAL_ASKPASS_TIMEOUT=$_timeout PATH="/usr/lib/dracut-seal:$PATH" sealctl "$@"
-		_rc=$?
+		# is 90 s, ours is to wait until someone answers). One volume at a time: each
+		# unlock extends PCR 15, and a prompt should not race another.
+		{
+			flock 9
+			SEAL_ASKPASS_TIMEOUT=$_timeout PATH="/usr/lib/dracut-seal:$PATH" sealctl "$@"
+			_rc=$?
+		} 9>"$SEAL_RUN/.lock"
 	else
 		# sealctl prompts on its controlling terminal: give it the console's, one prompt
-		# on the console at a time.
+		# on the console at a time, not behind a splash screen.
 		_tty=$(seal_console_tty)
+		command -v plymouth >/dev/null && plymouth --ping 2>/dev/null && plymouth hide-splash
 		{
 			flock 9
 			if [ "$_timeout" != 0 ] && command -v timeout >/dev/null; then
