@@ -13,7 +13,7 @@
 enum seal_exit cmd_close(const struct seal_opts *o, char **argv)
 {
 	const char *name = argv[0];
-	struct dm_mapping m;
+	_cleanup_(dm_mapping_clear) struct dm_mapping m = { 0 };
 	int r;
 
 	(void)o;
@@ -23,11 +23,8 @@ enum seal_exit cmd_close(const struct seal_opts *o, char **argv)
 			    r == -ENODEV ? "no driver in this kernel" : strerror(-r));
 	if (!m.exists)
 		return fail(SEAL_EXIT_NO_DEVICE, name, "no such mapping");
-	if (strcmp(m.target, SEAL_DM_TARGET)) {
-		dm_mapping_clear(&m);
+	if (strcmp(m.target, SEAL_DM_TARGET))
 		return fail(SEAL_EXIT_REFUSED, name, "not a seal mapping (target %s)", m.target);
-	}
-	dm_mapping_clear(&m);
 	r = dm_remove(name);
 	if (r == -EBUSY)
 		return fail(SEAL_EXIT_DM, name, "still in use (mounted or open)");
