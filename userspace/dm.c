@@ -105,26 +105,45 @@ int dm_target_present(const char *target, bool *ret)
 	return 0;
 }
 
+/*
+ * Created empty, loaded, resumed: one ioctl each, as dmsetup does. libdevmapper's
+ * create-with-table removes the half-made device when the load fails, and loses the
+ * load's errno on the way (a device held open exclusively came out as EIO, not EBUSY).
+ */
 int dm_create(const char *name, const char *uuid, uint64_t length, const char *target,
 	      const char *params, bool read_only)
 {
-	_cleanup_dm_task_ struct dm_task *t = dm_task_create(DM_DEVICE_CREATE);
+	_cleanup_dm_task_ struct dm_task *c = dm_task_create(DM_DEVICE_CREATE);
+	_cleanup_dm_task_ struct dm_task *l = dm_task_create(DM_DEVICE_RELOAD);
+	_cleanup_dm_task_ struct dm_task *s = dm_task_create(DM_DEVICE_RESUME);
 	uint32_t cookie = 0;
 	int r = 0;
 
-	if (!t)
+	if (!c || !l || !s)
 		return driver_present() ? -ENOMEM : -ENODEV;
-	if (!dm_task_set_name(t, name) || !dm_task_set_uuid(t, uuid) ||
-	    !dm_task_add_target(t, 0, length, target, params))
+	if (!dm_task_set_name(c, name) || !dm_task_set_uuid(c, uuid) ||
+	    !dm_task_set_name(l, name) || !dm_task_add_target(l, 0, length, target, params) ||
+	    !dm_task_set_name(s, name))
 		return -EINVAL;
-	if (read_only && !dm_task_set_ro(t))
+	if (read_only && !dm_task_set_ro(l))
 		return -EINVAL;
-	dm_task_secure_data(t);
-	if (!dm_task_set_cookie(t, &cookie, 0))
+	dm_task_secure_data(l);
+	if (!dm_task_run(c))
+		return task_error(c);
+	if (!dm_task_run(l)) {
+		r = task_error(l);
+		(void)dm_remove(name);
+		return r;
+	}
+	if (!dm_task_set_cookie(s, &cookie, 0)) {
+		(void)dm_remove(name);
 		return -EIO;
-	if (!dm_task_run(t))
-		r = task_error(t);
+	}
+	if (!dm_task_run(s))
+		r = task_error(s);
 	(void)dm_udev_wait(cookie);
+	if (r < 0)
+		(void)dm_remove(name);
 	return r;
 }
 
