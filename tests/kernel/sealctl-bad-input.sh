@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# sealctl open/close failures that need a kernel: the seal target missing, a name already
+# in use (by a seal or another mapping), the device held exclusively so the table load
+# fails, the keyring over quota, close of a busy, foreign or missing mapping. Each case
+# checks the one-line message, the exit code (sealctl(8)), that no mapping and no keyring
+# key is left, and whether the TPM secret was unsealed (PCR 15).
+# vm-options: --tpm --scratch 64
+. "$SEAL_ROOT/tests/lib/ktap.sh"
+. "$SEAL_ROOT/tests/lib/guest.sh"
+. "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
+
+ktap_begin
+dev=/dev/vda
+printf 'right passphrase' > "$work/pass"
+for n in v w z; do dm_track $n; done
+modprobe dm-mod
+modprobe xts
+ktap_check "format" "$SEALCTL" format "$dev" -d "$work/pass"
+ktap_check "enroll tpm2" "$SEALCTL" enroll "$dev" tpm2 -d "$work/pass"
+pcr15=$(pcr 15)
+
+# pcr15_same NAME: nothing was unsealed, so PCR 15 still has its value.
+pcr15_same() { ktap_same "$1: PCR 15 unchanged (nothing unsealed)" "$(pcr 15)" "$pcr15"; }
+
+# 1. No seal target in the kernel (dm-seal.ko not loaded).
+before=$(mappings)
+if dmsetup targets | grep -q '^seal '; then
+	ktap_fail "the seal target is not loaded yet" "$(dmsetup targets)"
+else
+	expect "no seal target, key file: exit 19" 19 \
+		"^sealctl: $dev: kernel has no seal target \(load dm-seal.ko\)$" \
+		"$SEALCTL" open "$dev" v --no-tokens -d "$work/pass"
+	nothing_left "no seal target" "$before"
+	pcr15_same "no seal target, key file"
+fi
+
+# The same with the TPM: the secret was unsealed, so PCR 15 is extended anyway (unseal once
+# per boot holds on every path) and the TPM refuses a second unseal.
+expect "no seal target, TPM unattended: exit 19" 19 \
+	"^sealctl: $dev: kernel has no seal target \(load dm-seal.ko\)$" setsid -w "$SEALCTL" open "$dev" v
+nothing_left "no seal target, TPM" "$before"
+if [ "$(pcr 15)" != "$pcr15" ]; then
+	ktap_pass "the unsealed secret was measured away (PCR 15 moved)"
+else
+	ktap_fail "the unsealed secret was measured away (PCR 15 moved)"
+fi
+load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
+expect "after that, the TPM refuses: exit 12" 12 "PCR values differ from the sealed policy" \
+	setsid -w "$SEALCTL" open "$dev" v
+nothing_left "PCR mismatch" "$before"
+
+ktap_check "open with the key file" "$SEALCTL" open "$dev" v --no-tokens -d "$work/pass"
+pcr15=$(pcr 15)
+
+# 2. The name is in use: refused before anything is unlocked or unsealed.
+before=$(mappings)
+expect "name in use by a seal mapping: exit 8" 8 \
+	"^sealctl: $dev: mapping name v is already in use$" \
+	"$SEALCTL" open "$dev" v --no-tokens -d "$work/pass"
+nothing_left "name in use" "$before"
+expect "name in use, TPM unattended: exit 8" 8 \
+	"^sealctl: $dev: mapping name v is already in use$" setsid -w "$SEALCTL" open "$dev" v
+nothing_left "name in use, TPM" "$before"
+pcr15_same "name in use, TPM"
+dmsetup create z --table "0 8 zero"
+before=$(mappings)
+expect "name in use by another target: exit 8" 8 \
+	"^sealctl: $dev: mapping name z is already in use$" \
+	"$SEALCTL" open "$dev" z --no-tokens -d "$work/pass"
+nothing_left "name in use by another target" "$before"
+ktap_check "the other mapping is untouched" sh -c 'dmsetup table z | grep -q " zero"'
+expect "close of another target's mapping is refused: exit 18" 18 \
+	"^sealctl: z: not a seal mapping \(target zero\)$" "$SEALCTL" close z
+ktap_check "it is still there" dmsetup info z
+dmsetup remove z
+
+# 3. close of a busy mapping, then of a missing one.
+exec 4</dev/mapper/v
+expect "close while open: exit 19" 19 "^sealctl: v: still in use \(mounted or open\)$" \
+	"$SEALCTL" close v
+ktap_check "the busy mapping stays" dmsetup info v
+exec 4<&-
+ktap_check "close" "$SEALCTL" close v
+expect "close of a missing mapping: exit 3" 3 "^sealctl: v: no such mapping$" "$SEALCTL" close v
+expect "invalid mapping name: exit 2" 2 "invalid mapping name 'a/b'" \
+	"$SEALCTL" open "$dev" a/b --no-tokens -d "$work/pass"
+
+# 4. The device is held exclusively: the kernel refuses the table.
+before=$(mappings)
+python3 -c 'import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL)
+open(sys.argv[2], "w").close()
+time.sleep(120)' "$dev" "$work/held" &
+holder=$!
+for _ in $(seq 100); do [ -e "$work/held" ] && break; sleep 0.1; done
+expect "device held exclusively, table refused: exit 19" 19 \
+	"^sealctl: $dev: loading the seal table for w failed: Device or resource busy$" \
+	"$SEALCTL" open "$dev" w --no-tokens -d "$work/pass"
+nothing_left "table refused" "$before"
+kill "$holder"
+wait "$holder" 2>/dev/null
+
+# 5. The keyring is over quota: the key cannot be added.
+read -r maxkeys < /proc/sys/kernel/keys/root_maxkeys
+read -r maxbytes < /proc/sys/kernel/keys/root_maxbytes
+on_exit "echo $maxkeys > /proc/sys/kernel/keys/root_maxkeys; echo $maxbytes > /proc/sys/kernel/keys/root_maxbytes"
+used=$(awk '$1 == "0:" { split($4, a, "/"); print a[1] }' /proc/key-users)
+echo "$used" > /proc/sys/kernel/keys/root_maxbytes
+expect "keyring over quota: exit 20" 20 \
+	"^sealctl: $dev: cannot add the key to the kernel keyring: Disk quota exceeded$" \
+	"$SEALCTL" open "$dev" w --no-tokens -d "$work/pass"
+echo "$maxbytes" > /proc/sys/kernel/keys/root_maxbytes
+nothing_left "keyring over quota" "$before"
+
+ktap_end
