@@ -70,6 +70,12 @@ expect "a second open as root fails: PCR mismatch (exit 12)" 12 \
 	setsid -w "$SEALCTL" open "$dev" v2
 nothing_left "second open" "$(mappings)"
 expect "the test tool cannot unseal the token either" 1 "" "$TOOL" unseal-token "$dev"
+out=$(setsid -w "$SEALCTL" open "$dev" v2 -d "$work/pass2" </dev/null 2>&1)
+rc=$?
+ktap_same "a second open falls back past the refused token to the key file: exit 0" "$rc" 0
+ktap_check "... after one line for the token" \
+	grep -qx "sealctl: $dev: token 0 (seal-tpm2): PCR values differ from the sealed policy" <<<"$out"
+ktap_check "close the second mapping" "$SEALCTL" close v2
 ktap_check "status NAME" grep -q "seal:$uuid" <<<"$("$SEALCTL" status v 2>&1)"
 ktap_check "status NAME --json" sh -c \
 	"'$SEALCTL' status --json v | jq -e '(tostring | test(\"seal:$uuid\")) and (tostring | test(\"SEAL-\"))' >/dev/null"
