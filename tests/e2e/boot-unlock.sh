@@ -4,8 +4,8 @@
 # is on a seal volume (tests/e2e/lib/e2e.sh builds both once), with swtpm as its TPM2.
 # Per kernel and initramfs flavour:
 #   1  enrolled with tpm2: boots unattended to the marker, no prompt; once up (5), PCR 15
-#      has moved, neither sealctl nor tpm2-tools as root unseal the KEK, and no keyring root
-#      can see holds a readable DEK
+#      has moved, neither sealctl nor tpm2-tools as root unseal the KEK, no keyring root
+#      can see holds a readable DEK, and the kernel log is clean
 #   2  a bound PCR (1, the SMBIOS tables) changed before the initramfs runs: the prompt; a
 #      wrong passphrase is refused, the right one boots
 #   3  no TPM attached: the prompt; three wrong passphrases end in the emergency shell with
@@ -22,7 +22,7 @@ if [ "${E2E_MATRIX:-}" = full ]; then
 else
 	configs=${E2E_CONFIGS:-6.1:shell 6.12:systemd}
 fi
-per_config=9
+per_config=10
 
 emergency_banner() { [ "$1" = systemd ] && echo 'Entering emergency mode' || echo 'Dropping to debug shell'; }
 
@@ -52,14 +52,15 @@ run_config()
 		--append "seal_e2e.run=$top/tests/e2e/guest/booted-checks.sh seal_e2e.arg=$e2e_build" \
 		-- timeout=240 reject="$E2E_PROMPT" reject="$(emergency_banner "$f")" \
 		expect="$E2E_MARKER" expect='SEAL-E2E-SCRIPT-EXIT' expect='SEAL-E2E-POWEROFF' eof
-	for check in pcr15-moved:"PCR 15 moved after the unlock" \
-		sealctl-cannot-unseal:"sealctl as root cannot unseal the KEK (exit 12, PCR mismatch)" \
-		tpm2-tools-cannot-unseal:"tpm2-tools as root cannot unseal the KEK (policy needs PCR 15 at reset)" \
-		no-readable-dek:"no keyring visible to root holds a readable DEK; the table names a logon key"; do
+	for check in pcr15-moved:"case 5: PCR 15 moved after the unlock" \
+		sealctl-cannot-unseal:"case 5: sealctl as root cannot unseal the KEK (exit 12, PCR mismatch)" \
+		tpm2-tools-cannot-unseal:"case 5: tpm2-tools as root cannot unseal the KEK (policy needs PCR 15 at reset)" \
+		no-readable-dek:"case 5: no keyring visible to root holds a readable DEK; the table names a logon key" \
+		kernel-log-clean:"the kernel logged no oops, BUG or WARNING while unlocking and booting"; do
 		if tr -d '\r' < "$log" | grep -q "^SEAL-E2E-CHECK ${check%%:*} ok"; then
-			ktap_pass "$tag: case 5: ${check#*:}"
+			ktap_pass "$tag: ${check#*:}"
 		else
-			ktap_fail "$tag: case 5: ${check#*:}" "$(tr -d '\r' < "$log" | grep -E '^(# |SEAL-E2E-CHECK)')"
+			ktap_fail "$tag: ${check#*:}" "$(tr -d '\r' < "$log" | grep -E '^(# |SEAL-E2E-CHECK)')"
 		fi
 	done
 

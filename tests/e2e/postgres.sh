@@ -38,9 +38,9 @@ e2e_check "$k $f: case 6: unattended boot, table with the secret written and che
 	expect='SEAL-E2E-CHECK postgres-write ok' expect='SEAL-E2E-SCRIPT-EXIT 0' \
 	expect='SEAL-E2E-POWEROFF' eof
 if tr -d '\r' < "$log" | grep -q '^SEAL-E2E-CHECK plaintext-visible ok'; then
-	ktap_pass "$k $f: case 6: through the mapping, strings finds the secret (the search works)"
+	ktap_pass "$k $f: case 6: through the mapping, the search finds the secret (it works)"
 else
-	ktap_fail "$k $f: case 6: through the mapping, strings finds the secret (the search works)" \
+	ktap_fail "$k $f: case 6: through the mapping, the search finds the secret (it works)" \
 		"$(tr -d '\r' < "$log" | grep -E '^(# |SEAL-E2E-CHECK)')"
 fi
 

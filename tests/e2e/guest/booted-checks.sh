@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs as root inside a booted e2e system (tests/e2e/guest/init, seal_e2e.run=), with the
 # host's tools, after the initramfs unlocked the root through the TPM: once up, nobody can
-# unseal the KEK again (PCR 15 moved), and no keyring root can see holds a readable DEK.
+# unseal the KEK again (PCR 15 moved), no keyring root can see holds a readable DEK, and the
+# kernel log is clean.
 # Prints one "SEAL-E2E-CHECK <name> ok|fail" line per check, with "# " details before it.
 # $1: the build directory (sealctl, the DEK oracle in e2e/image/out/dek.hex).
 build=${1:-/work/main/build}
@@ -132,5 +133,10 @@ say "dmsetup table --showkeys sealroot: $table"
 [[ $table == *":64:logon:seal:"* ]] || rc=1
 [[ $table == *"${dek:0:64}"* || $table == *"${dek:64:64}"* ]] && rc=1
 result no-readable-dek $rc
+
+# 5. The kernel said nothing alarming while the initramfs unlocked and the system came up.
+bad=$(dmesg | grep -E 'BUG:|Oops|WARNING:|Kernel panic|general protection fault|UBSAN:|KASAN:|blocked for more than|soft lockup')
+[ -n "$bad" ] && echo "$bad" | sed 's/^/# kernel: /'
+result kernel-log-clean $([ -z "$bad" ] && echo 0 || echo 1)
 
 cd / && rm -rf "$work"

@@ -321,11 +321,11 @@ e2e_spawn()
 #   --persist          keep the disk's writes
 #   --append ARGS      extra kernel command line
 #   --log FILE         the boot transcript (default build/test-logs/e2e/last.log)
-#   --timeout S        limit for the console steps (default 300)
+#   --timeout S        limit for the whole boot (default 600; each step has its own)
 e2e_boot()
 {
 	local kernel=6.1 flavour=shell tpm=yes smbios="" disk=$E2E_IMAGE persist="" append=""
-	local log=$e2e_logs/last.log timeout=300 kver run qemu qemu_pid con_pid rc snapshot
+	local log=$e2e_logs/last.log timeout=600 kver run qemu qemu_pid con_pid rc snapshot
 	local cmdline accel
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -349,7 +349,7 @@ e2e_boot()
 	mkdir -p "$(dirname "$log")"
 	: > "$log"
 
-	cmdline="console=ttyS0,115200 panic=-1 root=/dev/mapper/$E2E_NAME rootfstype=ext4 rw"
+	cmdline="console=ttyS0,115200 panic=-1 oops=panic root=/dev/mapper/$E2E_NAME rootfstype=ext4 rw"
 	cmdline+=" rd.shell rd.retry=60 rd.skipfsck fsck.mode=skip"
 	# the kernel's own chatter slows TCG boots; dracut's and systemd's lines stay
 	cmdline+=" quiet rd.info systemd.show_status=1 cryptomgr.notests"
