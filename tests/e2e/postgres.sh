@@ -23,7 +23,7 @@ ktap_begin 6
 e2e_image
 
 # the disk keeps this test's writes: a copy of the shared image, removed at exit
-disk=$(mktemp "$e2e_dir/postgres-disk.XXXXXX")
+disk=$(mktemp "$e2e_dir/disk-copy.$$.XXXXXX")
 e2e_temp "$disk"
 cp --sparse=always "$E2E_IMAGE" "$disk"
 random=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')

@@ -4,7 +4,8 @@
 
 usage: console.py SOCKET TRANSCRIPT STEP...
 
-Every byte the guest prints goes to TRANSCRIPT as it arrives. The steps run in order:
+Every byte the guest prints goes to TRANSCRIPT as it arrives (at the end the file is
+rewritten without terminal escape sequences, for reading). The steps run in order:
 
   expect=REGEX   wait until REGEX appears after the mark (output since the last send)
   reject=REGEX   from here on, REGEX must never appear (after the mark of this step)
@@ -97,7 +98,17 @@ class Console:
             pass
         self.mark = len(self.text)
         self.sock.sendall(data)
-        self.log.write(b"\n[console.py typed %s]\n" % what.encode())
+        note = "\n[console.py typed %s]\n" % what
+        self.log.write(note.encode())
+        self.raw += note
+        self.text = ANSI.sub("", self.raw)
+        self.mark = len(self.text)
+
+    def finish(self):
+        """Leave a transcript fit for reading: without escape sequences and CRs."""
+        self.log.close()
+        with open(self.log.name, "w", encoding="latin-1") as f:
+            f.write(self.text)
 
     def eof(self, timeout):
         deadline = time.monotonic() + timeout
@@ -142,6 +153,8 @@ def main(argv):
         for line in tail:
             print("console: | %s" % line, file=sys.stderr)
         return 1
+    finally:
+        con.finish()
     return 0
 
 

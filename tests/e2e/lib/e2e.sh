@@ -301,6 +301,12 @@ e2e_reap_stale_runs()
 		esac
 		kill -0 "$pid" 2>/dev/null || rm -rf "$d"
 	done
+	for d in "$e2e_dir"/disk-copy.*.*; do
+		[ -e "$d" ] || continue
+		pid=${d##*/disk-copy.}
+		pid=${pid%%.*}
+		kill -0 "$pid" 2>/dev/null || rm -f "$d"
+	done
 }
 e2e_reap_stale_runs
 
