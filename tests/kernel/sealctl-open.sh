@@ -108,6 +108,13 @@ ktap_same "the same data reads back" "$(read_sha v $((4 << 20)))" "$sha"
 ktap_check_fails "no seal: key left after a passphrase open" seal_keys
 ktap_check "close" "$SEALCTL" close v
 
+# --readonly: the mapping and its block device are read-only, reads still work.
+ktap_check "open --readonly" "$SEALCTL" open "$dev" v --readonly -d "$work/pass2"
+ktap_same "the block device is read-only" "$(blockdev --getro /dev/mapper/v 2>&1)" 1
+ktap_check_fails "a write is refused" dd if="$work/data" of=/dev/mapper/v bs=1M count=1 oflag=direct status=none
+ktap_same "reads still work" "$(read_sha v $((4 << 20)))" "$sha"
+ktap_check "close" "$SEALCTL" close v
+
 # 3. Three wrong passphrases: exit 9, nothing left.
 before=$(mappings)
 printf 'a\nb\nc\n' > "$work/answers"
