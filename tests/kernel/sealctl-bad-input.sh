@@ -31,7 +31,7 @@ else
 	expect "no seal target, key file: exit 19" 19 \
 		"^sealctl: $dev: kernel has no seal target \(load dm-seal.ko\)$" \
 		"$SEALCTL" open "$dev" v --no-tokens -d "$work/pass"
-	nothing_left "no seal target" "$before"
+	nothing_left "no seal target" "$before" v
 	pcr15_same "no seal target, key file"
 fi
 
@@ -39,7 +39,7 @@ fi
 # per boot holds on every path) and the TPM refuses a second unseal.
 expect "no seal target, TPM unattended: exit 19" 19 \
 	"^sealctl: $dev: kernel has no seal target \(load dm-seal.ko\)$" setsid -w "$SEALCTL" open "$dev" v
-nothing_left "no seal target, TPM" "$before"
+nothing_left "no seal target, TPM" "$before" v
 if [ "$(pcr 15)" != "$pcr15" ]; then
 	ktap_pass "the unsealed secret was measured away (PCR 15 moved)"
 else
@@ -97,7 +97,7 @@ for _ in $(seq 100); do [ -e "$work/held" ] && break; sleep 0.1; done
 expect "device held exclusively, table refused: exit 19" 19 \
 	"^sealctl: $dev: loading the seal table for w failed: Device or resource busy$" \
 	"$SEALCTL" open "$dev" w --no-tokens -d "$work/pass"
-nothing_left "table refused" "$before"
+nothing_left "table refused" "$before" w
 kill "$holder"
 wait "$holder" 2>/dev/null
 
@@ -111,6 +111,6 @@ expect "keyring over quota: exit 20" 20 \
 	"^sealctl: $dev: cannot add the key to the kernel keyring: Disk quota exceeded$" \
 	"$SEALCTL" open "$dev" w --no-tokens -d "$work/pass"
 echo "$maxbytes" > /proc/sys/kernel/keys/root_maxbytes
-nothing_left "keyring over quota" "$before"
+nothing_left "keyring over quota" "$before" w
 
 ktap_end

@@ -48,13 +48,19 @@ mappings() { dmsetup ls 2>/dev/null | awk '$1 != "No" { print $1 }' | sort; }
 # seal_keys: keyring keys named seal:... that this process tree can see.
 seal_keys() { grep -E ' (logon|user) +seal:' /proc/keys; }
 
-# nothing_left NAME BEFORE: after a failure, the same mappings as BEFORE (a `mappings`
-# listing) and no seal:... key in any keyring we can see.
+# nothing_left NAME BEFORE [MAPPING]: after a failure, the same mappings as BEFORE (a
+# `mappings` listing), no seal:... key in any keyring we can see, and no /dev/mapper/MAPPING
+# node.
 nothing_left()
 {
-	local name=$1 before=$2 now keys
+	local name=$1 before=$2 node=${3:+/dev/mapper/$3} now keys
 	now=$(mappings)
 	keys=$(seal_keys)
+	if [ -n "$node" ] && [ -e "$node" ]; then
+		ktap_diag "$name: $node is left behind"
+		ktap_result "$name: no mapping, no keyring key left" 1
+		return 1
+	fi
 	if [ "$now" = "$before" ] && [ -z "$keys" ]; then
 		ktap_result "$name: no mapping, no keyring key left" 0
 		return 0
