@@ -6,6 +6,7 @@
 # image finds no trace of it (while the same search through the mapping, inside the guest,
 # does); the next boot is unattended again and the row reads back.
 # Runs natively (it drives QEMU itself) on one kernel/flavour: E2E_PG_CONFIG (6.1:shell).
+# timeout: 900
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/ktap.sh"
 . "$top/tests/e2e/lib/e2e.sh"

@@ -332,7 +332,7 @@ e2e_boot()
 {
 	local kernel=6.1 flavour=shell tpm=yes smbios="" disk=$E2E_IMAGE persist="" append=""
 	local log=$e2e_logs/last.log timeout=600 kver run qemu qemu_pid con_pid rc snapshot
-	local cmdline accel
+	local cmdline accel me e2e_args=("$@")
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--kernel) kernel=$2; shift 2 ;;
@@ -350,7 +350,9 @@ e2e_boot()
 	done
 	kver=$(e2e_kver "$kernel")
 	e2e_initramfs "$kernel" "$flavour"
-	run=$(mktemp -d "${TMPDIR:-/tmp}/seal-e2e.$BASHPID.XXXXXX") || e2e_die "mktemp failed"
+	# named after this shell (not the $(...) subshell): e2e_reap_stale_runs spares it
+	me=$BASHPID
+	run=$(mktemp -d "${TMPDIR:-/tmp}/seal-e2e.$me.XXXXXX") || e2e_die "mktemp failed"
 	E2E_RUNS+=("$run")
 	mkdir -p "$(dirname "$log")"
 	: > "$log"
@@ -359,6 +361,8 @@ e2e_boot()
 	cmdline+=" rd.shell rd.retry=60 rd.skipfsck fsck.mode=skip"
 	# the kernel's own chatter slows TCG boots; dracut's and systemd's lines stay
 	cmdline+=" quiet rd.info systemd.show_status=1 cryptomgr.notests"
+	# a starved TCG vCPU fails the kernel's IO-APIC timer check (a panic, not a test result)
+	cmdline+=" no_timer_check"
 	[ "$flavour" = shell ] &&
 		cmdline+=" rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME"
 	cmdline+=" $append"
@@ -401,6 +405,15 @@ e2e_boot()
 	wait "$con_pid"
 	rc=$?
 	[ $rc = 124 ] && echo "console: the steps hit their ${timeout}s limit" >&2
+	# SeaBIOS gives up on a TPM that answers too slowly (a starved host) and disables its
+	# hierarchies; that boot tests the host, not us: say so, and boot once more.
+	if [ $rc != 0 ] && [ -z "${E2E_RETRIED:-}" ] && grep -q 'hierarchy is not enabled' "$log"; then
+		echo "console: the firmware disabled the TPM (host too slow?); booting again" >&2
+		mv "$log" "$log.firmware-tpm-failure"
+		e2e_cleanup
+		E2E_RETRIED=1 e2e_boot "${e2e_args[@]}"
+		return
+	fi
 	# a guest that has done its part powers off; one that has not is stopped
 	for _ in $(seq 50); do
 		kill -0 "$qemu_pid" 2>/dev/null || break
@@ -413,18 +426,25 @@ e2e_boot()
 	return $rc
 }
 
-# e2e_streams SCRIPT ARG...: run "SCRIPT --stream ARG" for every ARG, E2E_JOBS (default 2)
-# at a time (a boot leaves most of a core idle), then print their KTAP results in ARG order,
-# numbered as one file's. Each stream dies with us.
+# e2e_streams SCRIPT ARG...: run "SCRIPT --stream ARG" for every ARG, E2E_JOBS at a time,
+# then print their KTAP results in ARG order, numbered as one file's. Each stream dies with
+# us.
 e2e_streams()
 {
-	local script=$1 i=0 out line rest outs=()
+	local script=$1 i=0 out line rest outs=() jobs=${E2E_JOBS:-}
 	shift
+	# two boots at once use the two cores a boot leaves half idle; on a host that is busy
+	# already, one at a time (a starved guest misses firmware and kernel timeouts)
+	if [ -z "$jobs" ]; then
+		jobs=2
+		[ "$(cut -d. -f1 /proc/loadavg)" -ge "$(nproc)" ] && jobs=1
+	fi
+	e2e_say "$# configurations, $jobs at a time"
 	for arg in "$@"; do
 		outs+=("$e2e_dir/stream.$BASHPID.$i")
 		e2e_spawn "$script" --stream "$arg" >"${outs[$i]}" 2>&1
 		i=$((i + 1))
-		while [ "$(jobs -rp | wc -l)" -ge "${E2E_JOBS:-2}" ]; do
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
 			wait -n
 		done
 	done
@@ -457,12 +477,16 @@ e2e_streams()
 # complaint and the transcript's path as diagnostics when it fails, and the time it took.
 e2e_check()
 {
-	local name=$1 start=$SECONDS rc
+	local name=$1 start=$SECONDS rc err=$e2e_dir/.console-err.$BASHPID
 	shift
-	e2e_boot "$@" 2>"$e2e_dir/.console-err.$BASHPID"
+	e2e_boot "$@" 2>"$err"
 	rc=$?
-	[ $rc != 0 ] && ktap_diag "$(cat "$e2e_dir/.console-err.$BASHPID")"
-	rm -f "$e2e_dir/.console-err.$BASHPID"
+	if [ $rc != 0 ]; then
+		ktap_diag "$(cat "$err")"
+	elif grep -q 'booting again' "$err"; then
+		ktap_diag "$(grep 'booting again' "$err")"
+	fi
+	rm -f "$err"
 	ktap_result "$name ($((SECONDS - start))s)" $rc
 	return $rc
 }
