@@ -15,6 +15,8 @@ KERNELS_ALL := $(KVER_6_1) $(KVER_6_12)
 MAKEFLAGS += --no-print-directory
 
 export SEAL_BUILD := $(BUILD)
+# Test files run two at a time: most of a guest test is one busy vCPU, and there are two cores.
+export JOBS ?= 2
 
 .PHONY: all deps module kernels userspace check lint install clean
 
