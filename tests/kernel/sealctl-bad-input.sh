@@ -16,6 +16,7 @@ printf 'right passphrase' > "$work/pass"
 for n in v w z; do dm_track $n; done
 modprobe dm-mod
 modprobe xts
+tpm_usable
 ktap_check "format" "$SEALCTL" format "$dev" -d "$work/pass"
 ktap_check "enroll tpm2" "$SEALCTL" enroll "$dev" tpm2 -d "$work/pass"
 pcr15=$(pcr 15)

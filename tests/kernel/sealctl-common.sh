@@ -92,3 +92,21 @@ dek_readable()
 	done
 	return 1
 }
+
+# tpm_usable: the guest's TPM has its storage hierarchy enabled, else one failure saying
+# why and the file stops. SeaBIOS disables the hierarchies when its own TPM setup fails
+# (seen once under TCG on a loaded host); every TPM case would then fail with "hierarchy
+# is not enabled" (TPM_RC 0x185).
+tpm_usable()
+{
+	local caps
+	caps=$(tpm2_getcap properties-variable 2>&1)
+	if grep -qE '^ *shEnable: *1$' <<<"$caps"; then
+		ktap_pass "the TPM's storage hierarchy is enabled"
+		return 0
+	fi
+	ktap_diag "the firmware disables the hierarchies when its TPM setup fails:" \
+		"$(grep -A4 STARTUP_CLEAR <<<"$caps")"
+	ktap_fail "the TPM's storage hierarchy is enabled"
+	ktap_end
+}

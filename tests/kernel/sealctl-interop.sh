@@ -13,6 +13,7 @@
 ktap_begin
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 modprobe dm-crypt
+tpm_usable
 seal=/dev/vda
 stock=/dev/vdb
 printf 'seal volume passphrase' > "$work/pass"

@@ -40,6 +40,7 @@ dev=/dev/vda
 
 if [ "$1" = setup ]; then
 	ktap_begin
+	tpm_usable
 	head -c 18 /dev/urandom | base64 | tr -d '\n' > "$work/pass"
 	ktap_check "format" "$SEALCTL" format "$dev" -d "$work/pass"
 	ktap_check "enroll tpm2" "$SEALCTL" enroll "$dev" tpm2 -d "$work/pass"
@@ -63,6 +64,7 @@ fi
 ktap_begin
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 dm_track v
+tpm_usable
 
 # dump LABEL: dump and search this guest's RAM; the counts land in $counts.
 dump()

@@ -15,6 +15,7 @@ ktap_begin
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 dev=/dev/vda
 [ -c /dev/tpmrm0 ] || { ktap_fail "the guest has /dev/tpmrm0 (--tpm)"; ktap_end; }
+tpm_usable
 printf 'right passphrase' > "$work/pass"
 printf 'second admin passphrase' > "$work/pass2"
 dm_track v
