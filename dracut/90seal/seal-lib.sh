@@ -302,6 +302,7 @@ seal_unlock()
 
 	if ! [ -d /sys/module/dm_seal ] && ! modprobe dm-seal; then
 		SEAL_REASON="seal: cannot unlock $_name ($_dev): the dm-seal kernel module does not load"
+		echo "$SEAL_REASON" > "$SEAL_RUN/$_name.failed"
 		return 19
 	fi
 
