@@ -29,7 +29,7 @@ before=$(mappings)
 if dmsetup targets | grep -q '^seal '; then
 	ktap_fail "the seal target is not loaded yet" "$(dmsetup targets)"
 else
-	expect "no seal target, key file: exit 19" 19 \
+	ktap_expect "no seal target, key file: exit 19" 19 \
 		"^sealctl: $dev: kernel has no seal target \(load dm-seal.ko\)$" \
 		"$SEALCTL" open "$dev" v --no-tokens -d "$work/pass"
 	nothing_left "no seal target" "$before" v
@@ -38,7 +38,7 @@ fi
 
 # The same with the TPM: the secret was unsealed, so PCR 15 is extended anyway (unseal once
 # per boot holds on every path) and the TPM refuses a second unseal.
-expect "no seal target, TPM unattended: exit 19" 19 \
+ktap_expect "no seal target, TPM unattended: exit 19" 19 \
 	"^sealctl: $dev: kernel has no seal target \(load dm-seal.ko\)$" setsid -w "$SEALCTL" open "$dev" v
 nothing_left "no seal target, TPM" "$before" v
 if [ "$(pcr 15)" != "$pcr15" ]; then
@@ -47,7 +47,7 @@ else
 	ktap_fail "the unsealed secret was measured away (PCR 15 moved)"
 fi
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
-expect "after that, the TPM refuses: exit 12" 12 "PCR values differ from the sealed policy" \
+ktap_expect "after that, the TPM refuses: exit 12" 12 "PCR values differ from the sealed policy" \
 	setsid -w "$SEALCTL" open "$dev" v
 nothing_left "PCR mismatch" "$before"
 
@@ -56,35 +56,35 @@ pcr15=$(pcr 15)
 
 # 2. The name is in use: refused before anything is unlocked or unsealed.
 before=$(mappings)
-expect "name in use by a seal mapping: exit 8" 8 \
+ktap_expect "name in use by a seal mapping: exit 8" 8 \
 	"^sealctl: $dev: mapping name v is already in use$" \
 	"$SEALCTL" open "$dev" v --no-tokens -d "$work/pass"
 nothing_left "name in use" "$before"
-expect "name in use, TPM unattended: exit 8" 8 \
+ktap_expect "name in use, TPM unattended: exit 8" 8 \
 	"^sealctl: $dev: mapping name v is already in use$" setsid -w "$SEALCTL" open "$dev" v
 nothing_left "name in use, TPM" "$before"
 pcr15_same "name in use, TPM"
 dmsetup create z --table "0 8 zero"
 before=$(mappings)
-expect "name in use by another target: exit 8" 8 \
+ktap_expect "name in use by another target: exit 8" 8 \
 	"^sealctl: $dev: mapping name z is already in use$" \
 	"$SEALCTL" open "$dev" z --no-tokens -d "$work/pass"
 nothing_left "name in use by another target" "$before"
 ktap_check "the other mapping is untouched" sh -c 'dmsetup table z | grep -q " zero"'
-expect "close of another target's mapping is refused: exit 18" 18 \
+ktap_expect "close of another target's mapping is refused: exit 18" 18 \
 	"^sealctl: z: not a seal mapping \(target zero\)$" "$SEALCTL" close z
 ktap_check "it is still there" dmsetup info z
 dmsetup remove z
 
 # 3. close of a busy mapping, then of a missing one.
 exec 4</dev/mapper/v
-expect "close while open: exit 19" 19 "^sealctl: v: still in use \(mounted or open\)$" \
+ktap_expect "close while open: exit 19" 19 "^sealctl: v: still in use \(mounted or open\)$" \
 	"$SEALCTL" close v
 ktap_check "the busy mapping stays" dmsetup info v
 exec 4<&-
 ktap_check "close" "$SEALCTL" close v
-expect "close of a missing mapping: exit 3" 3 "^sealctl: v: no such mapping$" "$SEALCTL" close v
-expect "invalid mapping name: exit 2" 2 "invalid mapping name 'a/b'" \
+ktap_expect "close of a missing mapping: exit 3" 3 "^sealctl: v: no such mapping$" "$SEALCTL" close v
+ktap_expect "invalid mapping name: exit 2" 2 "invalid mapping name 'a/b'" \
 	"$SEALCTL" open "$dev" a/b --no-tokens -d "$work/pass"
 
 # 4. The device is held exclusively: the kernel refuses the table.
@@ -95,7 +95,7 @@ open(sys.argv[2], "w").close()
 time.sleep(120)' "$dev" "$work/held" &
 holder=$!
 for _ in $(seq 100); do [ -e "$work/held" ] && break; sleep 0.1; done
-expect "device held exclusively, table refused: exit 19" 19 \
+ktap_expect "device held exclusively, table refused: exit 19" 19 \
 	"^sealctl: $dev: loading the seal table for w failed: Device or resource busy$" \
 	"$SEALCTL" open "$dev" w --no-tokens -d "$work/pass"
 nothing_left "table refused" "$before" w
@@ -108,7 +108,7 @@ read -r maxbytes < /proc/sys/kernel/keys/root_maxbytes
 on_exit "echo $maxkeys > /proc/sys/kernel/keys/root_maxkeys; echo $maxbytes > /proc/sys/kernel/keys/root_maxbytes"
 used=$(awk '$1 == "0:" { split($4, a, "/"); print a[1] }' /proc/key-users)
 echo "$used" > /proc/sys/kernel/keys/root_maxbytes
-expect "keyring over quota: exit 20" 20 \
+ktap_expect "keyring over quota: exit 20" 20 \
 	"^sealctl: $dev: cannot add the key to the kernel keyring: Disk quota exceeded$" \
 	"$SEALCTL" open "$dev" w --no-tokens -d "$work/pass"
 echo "$maxbytes" > /proc/sys/kernel/keys/root_maxbytes

@@ -17,31 +17,6 @@ unset SEAL_TCTI
 work=$(mktemp -d)
 on_exit "rm -rf $work"
 
-# expect NAME RC REGEX CMD...: CMD (stdin /dev/null) exits RC and its output matches REGEX.
-expect()
-{
-	local name=$1 want=$2 regex=$3 out rc
-	shift 3
-	out=$("$@" 2>&1 </dev/null)
-	rc=$?
-	if [ "$rc" = "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$regex"; then
-		ktap_result "$name" 0
-		return 0
-	fi
-	ktap_diag "$name: '$*' exited $rc (want $want), output must match /$regex/:" "$out"
-	ktap_result "$name" 1
-	return 1
-}
-
-# ktap_same NAME GOT WANT
-ktap_same()
-{
-	[ "$2" = "$3" ] && { ktap_result "$1" 0; return 0; }
-	ktap_diag "$1: got '$2', want '$3'"
-	ktap_result "$1" 1
-	return 1
-}
-
 # mappings: the device-mapper names present, one a line (empty if none).
 mappings() { dmsetup ls 2>/dev/null | awk '$1 != "No" { print $1 }' | sort; }
 

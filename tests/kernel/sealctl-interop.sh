@@ -105,7 +105,7 @@ else
 	ktap_check "sealctl close" "$SEALCTL" close s
 	# PCR 7 moves: the systemd token fails, no terminal, no key file.
 	tpm2_pcrextend "7:sha256=$(random_hex 32)" >/dev/null
-	expect "PCR 7 moved: the systemd token fails, no passphrase source (exit 10)" 10 \
+	ktap_expect "PCR 7 moved: the systemd token fails, no passphrase source (exit 10)" 10 \
 		"token [0-9]+ \(systemd-tpm2\)" setsid -w "$SEALCTL" open "$stock" s
 	nothing_left "systemd token failed" "$before"
 fi

@@ -37,14 +37,14 @@ wait "$swtpm" 2>/dev/null
 hdr=$(head -c $((16 << 20)) "$dev" | sha256sum)
 
 before=$(mappings)
-expect "unattended open without a TPM: exit 11" 11 \
+ktap_expect "unattended open without a TPM: exit 11" 11 \
 	"^sealctl: $dev: token 0 \(seal-tpm2\): no TPM2 reachable \(device:/dev/tpmrm0\)$" \
 	setsid -w "$SEALCTL" open "$dev" v
-expect "... and one line saying nothing else can unlock it" 11 \
+ktap_expect "... and one line saying nothing else can unlock it" 11 \
 	"^sealctl: $dev: no token unlocks the volume and no passphrase source \(no terminal, no --key-file\)$" \
 	setsid -w "$SEALCTL" open "$dev" v
 nothing_left "no TPM, unattended" "$before"
-expect "--token-only without a TPM: exit 11" 11 "no token unlocks the volume.*--token-only" \
+ktap_expect "--token-only without a TPM: exit 11" 11 "no token unlocks the volume.*--token-only" \
 	"$SEALCTL" open "$dev" v --token-only
 nothing_left "no TPM, --token-only" "$before"
 
@@ -61,7 +61,7 @@ ktap_check "close" "$SEALCTL" close v
 ktap_check "with a key file it opens" "$SEALCTL" open "$dev" v -d "$work/pass"
 ktap_check "close" "$SEALCTL" close v
 
-expect "enroll tpm2 without a TPM: exit 11" 11 "no TPM2 reachable" \
+ktap_expect "enroll tpm2 without a TPM: exit 11" 11 "no TPM2 reachable" \
 	"$SEALCTL" enroll "$dev" tpm2 -d "$work/pass"
 ktap_same "the header is unchanged" "$(head -c $((16 << 20)) "$dev" | sha256sum)" "$hdr"
 nothing_left "no TPM, enroll" "$before"

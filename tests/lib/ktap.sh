@@ -78,6 +78,31 @@ ktap_check_fails()
 	ktap_result "$name" 0
 }
 
+# ktap_expect NAME RC REGEX CMD...: CMD (stdin /dev/null) exits RC and its output matches REGEX.
+ktap_expect()
+{
+	local name=$1 want=$2 regex=$3 out rc
+	shift 3
+	out=$("$@" 2>&1 </dev/null)
+	rc=$?
+	if [ "$rc" = "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$regex"; then
+		ktap_result "$name" 0
+		return 0
+	fi
+	ktap_diag "$name: '$*' exited $rc (want $want), output must match /$regex/:" "$out"
+	ktap_result "$name" 1
+	return 1
+}
+
+# ktap_same NAME GOT WANT: the test passes when the two strings are equal.
+ktap_same()
+{
+	[ "$2" = "$3" ] && { ktap_result "$1" 0; return 0; }
+	ktap_diag "$1: got '$2', want '$3'"
+	ktap_result "$1" 1
+	return 1
+}
+
 ktap_end()
 {
 	[ -z "$KTAP_PLAN" ] && echo "1..$KTAP_N"

@@ -29,10 +29,10 @@ good=$WORK/good
 cp "$img" "$good"
 
 # wrong passphrase
-expect "wrong passphrase (exit 9)" 9 "^sealctl: $img: no keyslot accepts the key file$" \
+ktap_expect "wrong passphrase (exit 9)" 9 "^sealctl: $img: no keyslot accepts the key file$" \
 	"$SEALCTL" open --test-passphrase --no-tokens -d "$WORK/wrong" "$img"
 unchanged "wrong passphrase" "$img" "$SEALCTL" open --test-passphrase --no-tokens -d "$WORK/wrong" "$img"
-expect "wrong passphrase for enroll (exit 9)" 9 "no keyslot accepts the key file" \
+ktap_expect "wrong passphrase for enroll (exit 9)" 9 "no keyslot accepts the key file" \
 	"$SEALCTL" enroll "$img" passphrase --no-tokens -d "$WORK/wrong" --new-key-file "$WORK/pass"
 unchanged "enroll with a wrong passphrase" "$img" \
 	"$SEALCTL" enroll "$img" passphrase --no-tokens -d "$WORK/wrong" --new-key-file "$WORK/pass"
@@ -40,18 +40,18 @@ unchanged "enroll with a wrong passphrase" "$img" \
 # not a LUKS device
 zero=$WORK/zero
 new_image "$zero"
-expect "zeros: not a LUKS device (exit 4)" 4 "^sealctl: $zero: not a LUKS2 device$" \
+ktap_expect "zeros: not a LUKS device (exit 4)" 4 "^sealctl: $zero: not a LUKS2 device$" \
 	"$SEALCTL" open --test-passphrase -d "$WORK/pass" "$zero"
 unchanged "not a LUKS device" "$zero" "$SEALCTL" open --test-passphrase -d "$WORK/pass" "$zero"
 ext4=$WORK/ext4
 new_image "$ext4"
 mkfs.ext4 -q "$ext4"
-expect "ext4: not a LUKS device, found ext4 (exit 4)" 4 "not a LUKS2 device \(found ext4\)" \
+ktap_expect "ext4: not a LUKS device, found ext4 (exit 4)" 4 "not a LUKS2 device \(found ext4\)" \
 	"$SEALCTL" list "$ext4"
-expect "format refuses an ext4 signature (exit 7)" 7 "device carries a ext4 signature \(use --force" \
+ktap_expect "format refuses an ext4 signature (exit 7)" 7 "device carries a ext4 signature \(use --force" \
 	"$SEALCTL" format "$ext4" -d "$WORK/pass"
 unchanged "format refused" "$ext4" "$SEALCTL" format "$ext4" -d "$WORK/pass"
-expect "format --force wipes it, showing what" 0 "wiping ext4 signature at offset" \
+ktap_expect "format --force wipes it, showing what" 0 "wiping ext4 signature at offset" \
 	"$SEALCTL" format --force "$ext4" -d "$WORK/pass"
 ktap_same "blkid: now crypto_LUKS only" "$(blkid -p -o value -s TYPE "$ext4")" crypto_LUKS
 
@@ -60,76 +60,76 @@ cbc=$WORK/cbc
 new_image "$cbc"
 cryptsetup luksFormat -q --type luks2 --cipher aes-cbc-essiv:sha256 --key-size 256 \
 	--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file "$WORK/pass" "$cbc"
-expect "LUKS2 aes-cbc-essiv: unsupported (exit 6)" 6 \
+ktap_expect "LUKS2 aes-cbc-essiv: unsupported (exit 6)" 6 \
 	"^sealctl: $cbc: cipher aes-cbc-essiv:sha256 with a 256-bit key; seal handles aes-xts-plain64 with 512 bits$" \
 	"$SEALCTL" open --test-passphrase -d "$WORK/pass" "$cbc"
 unchanged "other cipher" "$cbc" "$SEALCTL" open --test-passphrase -d "$WORK/pass" "$cbc"
 luks1=$WORK/luks1
 new_image "$luks1"
 cryptsetup luksFormat -q --type luks1 --pbkdf-force-iterations 1000 --key-file "$WORK/pass" "$luks1"
-expect "LUKS1: unsupported (exit 6)" 6 "LUKS1 volume; seal needs LUKS2" \
+ktap_expect "LUKS1: unsupported (exit 6)" 6 "LUKS1 volume; seal needs LUKS2" \
 	"$SEALCTL" open --test-passphrase -d "$WORK/pass" "$luks1"
 
 # corrupt primary header: the secondary copy carries on; readers write nothing
 cp "$good" "$img"
 dd if=/dev/urandom of="$img" bs=1 seek=4096 count=512 conv=notrunc status=none
-expect "primary header corrupt: token still unlocks" 0 "keyslot 1 unlocks" \
+ktap_expect "primary header corrupt: token still unlocks" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 unchanged "primary header corrupt, token unlock" "$img" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
-expect "primary header corrupt: passphrase still unlocks" 0 "keyslot 0 unlocks" \
+ktap_expect "primary header corrupt: passphrase still unlocks" 0 "keyslot 0 unlocks" \
 	"$SEALCTL" open --test-passphrase --no-tokens -d "$WORK/pass" "$img"
 unchanged "primary header corrupt, passphrase unlock" "$img" \
 	"$SEALCTL" open --test-passphrase --no-tokens -d "$WORK/pass" "$img"
-expect "primary header corrupt: list works" 0 "tpm2" "$SEALCTL" list "$img"
+ktap_expect "primary header corrupt: list works" 0 "tpm2" "$SEALCTL" list "$img"
 unchanged "primary header corrupt, list and status" "$img" \
 	sh -c '"$1" list "$2"; "$1" status "$2"' - "$SEALCTL" "$img"
-expect "primary header corrupt: open without device-mapper still fails cleanly" 19 \
+ktap_expect "primary header corrupt: open without device-mapper still fails cleanly" 19 \
 	"device-mapper unavailable" "$SEALCTL" open "$img" vol
 unchanged "primary header corrupt, open" "$img" "$SEALCTL" open "$img" vol
 
 # both headers corrupt
 dd if=/dev/urandom of="$img" bs=1 seek=$((16384 + 4096)) count=512 conv=notrunc status=none
-expect "both headers corrupt (exit 5)" 5 "^sealctl: $img: LUKS2 header damaged in both copies" \
+ktap_expect "both headers corrupt (exit 5)" 5 "^sealctl: $img: LUKS2 header damaged in both copies" \
 	"$SEALCTL" open --test-passphrase -d "$WORK/pass" "$img"
 unchanged "both headers corrupt, open" "$img" "$SEALCTL" open --test-passphrase -d "$WORK/pass" "$img"
-expect "both headers corrupt: enroll refused (exit 5)" 5 "damaged in both copies" \
+ktap_expect "both headers corrupt: enroll refused (exit 5)" 5 "damaged in both copies" \
 	"$SEALCTL" enroll "$img" passphrase -d "$WORK/pass" --new-key-file "$WORK/pass"
 unchanged "both headers corrupt, enroll" "$img" \
 	"$SEALCTL" enroll "$img" passphrase -d "$WORK/pass" --new-key-file "$WORK/pass"
 
 # device missing or too small
-expect "device missing (exit 3)" 3 "^sealctl: $WORK/nonexistent: device not found$" \
+ktap_expect "device missing (exit 3)" 3 "^sealctl: $WORK/nonexistent: device not found$" \
 	"$SEALCTL" open --test-passphrase -d "$WORK/pass" "$WORK/nonexistent"
-expect "device missing for format (exit 3)" 3 "device not found" \
+ktap_expect "device missing for format (exit 3)" 3 "device not found" \
 	"$SEALCTL" format "$WORK/nonexistent" -d "$WORK/pass"
 small=$WORK/small
 new_image "$small" 8M
-expect "device too small for format (exit 3)" 3 "device too small \(8388608 bytes" \
+ktap_expect "device too small for format (exit 3)" 3 "device too small \(8388608 bytes" \
 	"$SEALCTL" format "$small" -d "$WORK/pass"
 new_image "$small" 1K
-expect "device too small for a header (exit 3)" 3 "device too small \(1024 bytes\)" \
+ktap_expect "device too small for a header (exit 3)" 3 "device too small \(1024 bytes\)" \
 	"$SEALCTL" list "$small"
 cp "$good" "$img"
 truncate -s 16M "$img"
-expect "header without data area (exit 3)" 3 "device too small: no data area" \
+ktap_expect "header without data area (exit 3)" 3 "device too small: no data area" \
 	"$SEALCTL" open --test-passphrase -d "$WORK/pass" "$img"
 
 # TPM absent
 cp "$good" "$img"
-expect "TPM absent: token refused (exit 11)" 11 "token 0 \(seal-tpm2\): no TPM2 reachable" \
+ktap_expect "TPM absent: token refused (exit 11)" 11 "token 0 \(seal-tpm2\): no TPM2 reachable" \
 	env SEAL_TCTI="$(no_tpm_tcti)" "$SEALCTL" open --test-passphrase --token-only "$img"
-expect "TPM absent (default device:/dev/tpmrm0)" 11 "no TPM2 reachable \(device:/dev/tpmrm0\)" \
+ktap_expect "TPM absent (default device:/dev/tpmrm0)" 11 "no TPM2 reachable \(device:/dev/tpmrm0\)" \
 	env -u SEAL_TCTI "$SEALCTL" open --test-passphrase --token-only "$img"
-expect "TPM absent: passphrase fallback" 0 "keyslot 0 unlocks" \
+ktap_expect "TPM absent: passphrase fallback" 0 "keyslot 0 unlocks" \
 	env SEAL_TCTI="$(no_tpm_tcti)" "$SEALCTL" open --test-passphrase -d "$WORK/pass" "$img"
-expect "TPM absent: enroll tpm2 refused (exit 11)" 11 "^sealctl: $img: no TPM2 reachable" \
+ktap_expect "TPM absent: enroll tpm2 refused (exit 11)" 11 "^sealctl: $img: no TPM2 reachable" \
 	env SEAL_TCTI="$(no_tpm_tcti)" "$SEALCTL" enroll "$img" tpm2 -d "$WORK/pass"
 unchanged "TPM absent, enroll" "$img" \
 	env SEAL_TCTI="$(no_tpm_tcti)" "$SEALCTL" enroll "$img" tpm2 -d "$WORK/pass"
 tcti=$SEAL_TCTI
 SEAL_TCTI=$(no_tpm_tcti)
-expect "TPM absent: plugin says so, cryptsetup fails" 1 "^seal-tpm2 token 0: no TPM2 reachable$" \
+ktap_expect "TPM absent: plugin says so, cryptsetup fails" 1 "^seal-tpm2 token 0: no TPM2 reachable$" \
 	with_plugin cryptsetup open --test-passphrase --token-only --token-type seal-tpm2 "$img"
 SEAL_TCTI=$tcti
 
@@ -138,18 +138,18 @@ cp "$good" "$img"
 printf '{"type":"seal-tpm2","keyslots":["1"],"tpm2-private":"!!!"}' >"$WORK/bad.json"
 cryptsetup token import --json-file "$WORK/bad.json" "$img"
 ktap_result "stock cryptsetup imports a malformed seal-tpm2 token (no plugin)" $?
-expect "a malformed token does not stop the good one" 0 "keyslot 1 unlocks" \
+ktap_expect "a malformed token does not stop the good one" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
-expect "list names the malformed token" 0 "^token 1 \(seal-tpm2\): malformed: tpm2-private$" \
+ktap_expect "list names the malformed token" 0 "^token 1 \(seal-tpm2\): malformed: tpm2-private$" \
 	"$SEALCTL" list "$img"
 cryptsetup token remove --token-id 0 "$img"
-expect "malformed token alone (exit 17)" 17 "token 1 \(seal-tpm2\): malformed: tpm2-private" \
+ktap_expect "malformed token alone (exit 17)" 17 "token 1 \(seal-tpm2\): malformed: tpm2-private" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 unchanged "malformed token" "$img" "$SEALCTL" open --test-passphrase --token-only "$img"
-expect "malformed token: passphrase fallback" 0 "keyslot 0 unlocks" \
+ktap_expect "malformed token: passphrase fallback" 0 "keyslot 0 unlocks" \
 	"$SEALCTL" open --test-passphrase -d "$WORK/pass" "$img"
 cp "$good" "$img"
-expect "the plugin's validate refuses to import it" 1 "malformed: tpm2-private" \
+ktap_expect "the plugin's validate refuses to import it" 1 "malformed: tpm2-private" \
 	with_plugin cryptsetup token import --json-file "$WORK/bad.json" "$img"
 
 # a tampered sealed blob: well-formed JSON, but the TPM refuses to load it
@@ -162,20 +162,20 @@ blob[len(blob) // 2] ^= 0x01
 t["tpm2-private"] = base64.b64encode(bytes(blob)).decode()
 json.dump(t, sys.stdout)' >"$WORK/tampered.json"
 cryptsetup token import --token-replace --token-id 0 --json-file "$WORK/tampered.json" "$img"
-expect "tampered sealed blob: other TPM error, with the TPM's code (exit 16)" 16 \
+ktap_expect "tampered sealed blob: other TPM error, with the TPM's code (exit 16)" 16 \
 	"token 0 \(seal-tpm2\): TPM2 error \(Esys_Load: 0x[0-9a-f]+ .*\)" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 unchanged "tampered sealed blob" "$img" "$SEALCTL" open --test-passphrase --token-only "$img"
 
 # PCR mismatch
 tpm2_pcrextend 7:sha256=$(printf '%064d' 7) >/dev/null
-expect "PCR mismatch (exit 12)" 12 "token 0 \(seal-tpm2\): PCR values differ from the sealed policy" \
+ktap_expect "PCR mismatch (exit 12)" 12 "token 0 \(seal-tpm2\): PCR values differ from the sealed policy" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 unchanged "PCR mismatch" "$img" "$SEALCTL" open --test-passphrase --token-only "$img"
 
 # open without device-mapper (this host): fails cleanly, leaves nothing
 cp "$good" "$img"
-expect "open without device-mapper (exit 19)" 19 "device-mapper unavailable" \
+ktap_expect "open without device-mapper (exit 19)" 19 "device-mapper unavailable" \
 	"$SEALCTL" open "$img" vol
 unchanged "open without device-mapper" "$img" "$SEALCTL" open "$img" vol
 keyctl show @u 2>/dev/null | grep -q 'logon.*seal:'
@@ -184,12 +184,12 @@ ktap_result "no seal: key left in the user keyring" $?
 ktap_skip "name already in use" "needs device-mapper: guest test"
 
 # the command line
-expect "unknown command (exit 2)" 2 "unknown command 'frobnicate'" "$SEALCTL" frobnicate
-expect "unknown KEK type (exit 2)" 2 "unknown KEK type 'fido2'" "$SEALCTL" enroll "$img" fido2
-expect "bad --pcrs (exit 2)" 2 "invalid --pcrs '24'" "$SEALCTL" enroll "$img" tpm2 --pcrs 24
-expect "bad --sector-size (exit 2)" 2 "--sector-size must be 512 or 4096" \
+ktap_expect "unknown command (exit 2)" 2 "unknown command 'frobnicate'" "$SEALCTL" frobnicate
+ktap_expect "unknown KEK type (exit 2)" 2 "unknown KEK type 'fido2'" "$SEALCTL" enroll "$img" fido2
+ktap_expect "bad --pcrs (exit 2)" 2 "invalid --pcrs '24'" "$SEALCTL" enroll "$img" tpm2 --pcrs 24
+ktap_expect "bad --sector-size (exit 2)" 2 "--sector-size must be 512 or 4096" \
 	"$SEALCTL" format "$img" --sector-size 1024
-expect "close of a missing mapping" 19 "device-mapper unavailable|no such mapping" \
+ktap_expect "close of a missing mapping" 19 "device-mapper unavailable|no such mapping" \
 	"$SEALCTL" close nosuch
 
 ktap_end

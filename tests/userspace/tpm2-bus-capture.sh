@@ -52,23 +52,23 @@ new_image "$img"
 "$SEALCTL" format "$img" -d "$WORK/pass" 2>/dev/null
 
 proxy_start "$WORK/enroll.cap"
-expect "enroll tpm2 through the proxy" 0 "tpm2 enrolled" \
+ktap_expect "enroll tpm2 through the proxy" 0 "tpm2 enrolled" \
 	"$SEALCTL" enroll "$img" tpm2 -d "$WORK/pass"
 proxy_stop
 
 proxy_start "$WORK/unseal.cap"
-expect "unseal through the proxy" 0 "keyslot 1 unlocks" \
+ktap_expect "unseal through the proxy" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 proxy_stop
 
 proxy_start "$WORK/plugin.cap"
-expect "unseal by stock cryptsetup + plugin through the proxy" 0 "Key slot 1 unlocked" \
+ktap_expect "unseal by stock cryptsetup + plugin through the proxy" 0 "Key slot 1 unlocked" \
 	with_plugin cryptsetup open -v --test-passphrase --token-only --token-type seal-tpm2 "$img"
 proxy_stop
 
 # the secret, read back directly (not through the proxy)
 secret=$("$TOOL" unseal-token "$img" 0)
-expect "the secret searched for is the real keyslot passphrase" 0 "Command successful" \
+ktap_expect "the secret searched for is the real keyslot passphrase" 0 "Command successful" \
 	cryptsetup open -v --test-passphrase --key-slot 1 \
 	--key-file <(hex_to_b64 "$secret") "$img"
 test -s "$WORK/enroll.cap" && test -s "$WORK/unseal.cap"
@@ -80,10 +80,10 @@ hits "plugin unseal capture: secret never in clear" "$WORK/plugin.cap" "$secret"
 # control: the same seal + unseal with plaintext sessions exposes the secret
 control=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 proxy_start "$WORK/encrypted.cap"
-expect "control, encrypted sessions: round trip" 0 "^$control" "$TOOL" roundtrip "$control"
+ktap_expect "control, encrypted sessions: round trip" 0 "^$control" "$TOOL" roundtrip "$control"
 proxy_stop
 proxy_start "$WORK/plaintext.cap"
-expect "control, plaintext sessions: round trip" 0 "^$control" \
+ktap_expect "control, plaintext sessions: round trip" 0 "^$control" \
 	"$TOOL" --plaintext roundtrip "$control"
 proxy_stop
 hits "control, encrypted sessions: secret not visible" "$WORK/encrypted.cap" "$control" zero

@@ -13,41 +13,41 @@ swtpm_start "$WORK/tpm-a"
 
 new_image "$img"
 "$SEALCTL" format "$img" -d "$WORK/pass" 2>/dev/null
-expect "enroll tpm2 (PCRs 7+15)" 0 "tpm2 enrolled in keyslot 1 \(PCRs 7\+15\)" \
+ktap_expect "enroll tpm2 (PCRs 7+15)" 0 "tpm2 enrolled in keyslot 1 \(PCRs 7\+15\)" \
 	"$SEALCTL" enroll "$img" tpm2 -d "$WORK/pass"
-expect "token unseals without interaction" 0 "keyslot 1 unlocks" \
+ktap_expect "token unseals without interaction" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 secret=$("$TOOL" unseal-token "$img" 0)
-expect "unsealed secret (base64) is the keyslot passphrase" 0 "Command successful" \
+ktap_expect "unsealed secret (base64) is the keyslot passphrase" 0 "Command successful" \
 	cryptsetup open --test-passphrase -v --key-slot 1 --key-file <(hex_to_b64 "$secret") "$img"
 ktap_same "secret is 32 bytes" "${#secret}" 64
 
-expect "round trip of a chosen secret (PCR 16 policy)" 0 "^00ff00ff" \
+ktap_expect "round trip of a chosen secret (PCR 16 policy)" 0 "^00ff00ff" \
 	"$TOOL" roundtrip 00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff
 
 hash=$(hdr_hash "$img")
 tpm2_pcrextend 7:sha256=$(printf '%064d' 1) >/dev/null
-expect "PCR 7 changed: refused as PCR mismatch (exit 12)" 12 \
+ktap_expect "PCR 7 changed: refused as PCR mismatch (exit 12)" 12 \
 	"token 0 \(seal-tpm2\): PCR values differ from the sealed policy" \
 	"$SEALCTL" open --test-passphrase "$img"
-expect "PCR mismatch falls back to the key file" 0 "keyslot 0 unlocks" \
+ktap_expect "PCR mismatch falls back to the key file" 0 "keyslot 0 unlocks" \
 	"$SEALCTL" open --test-passphrase -d "$WORK/pass" "$img"
 ktap_same "PCR mismatch leaves the header unchanged" "$(hdr_hash "$img")" "$hash"
 
 # re-seal to the new PCR 7; then play "a volume was unlocked this boot"
-expect "rotate-kek re-seals to the current PCR 7" 0 "keyslot 1 replaced by keyslot 2" \
+ktap_expect "rotate-kek re-seals to the current PCR 7" 0 "keyslot 1 replaced by keyslot 2" \
 	"$SEALCTL" rotate-kek "$img" -d "$WORK/pass"
-expect "rotated token unseals" 0 "keyslot 2 unlocks" \
+ktap_expect "rotated token unseals" 0 "keyslot 2 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 tpm2_pcrevent 15 <(printf 'seal:measurement') >/dev/null
-expect "PCR 15 extended (unlocked this boot): refused" 12 "PCR values differ" \
+ktap_expect "PCR 15 extended (unlocked this boot): refused" 12 "PCR values differ" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
-expect "enroll while PCR 15 is extended binds its reset value" 0 \
+ktap_expect "enroll while PCR 15 is extended binds its reset value" 0 \
 	"PCR 15 is extended already \(a volume was unlocked this boot\)" \
 	"$SEALCTL" enroll "$img" tpm2 -d "$WORK/pass"
-expect "--pcrs 7 without 15 still unseals" 0 "tpm2 enrolled in keyslot [0-9]+ \(PCRs 7\)" \
+ktap_expect "--pcrs 7 without 15 still unseals" 0 "tpm2 enrolled in keyslot [0-9]+ \(PCRs 7\)" \
 	"$SEALCTL" enroll "$img" tpm2 --pcrs 7 -d "$WORK/pass"
-expect "the PCR-7-only token unlocks" 0 "unlocks the volume" \
+ktap_expect "the PCR-7-only token unlocks" 0 "unlocks the volume" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 
 # the unsealer's measurement: what `sealctl open` extends after an unlock
@@ -69,9 +69,9 @@ e = hashlib.sha256(sys.argv[1].encode()).digest()
 print(hashlib.sha256(bytes(32) + e).hexdigest())' "$event")
 got=$(tpm2_pcrread sha256:15 | sed -n 's/.*15 *: *0x//p' | tr 'A-F' 'a-f')
 ktap_same "PCR 15 = extend(0, sha256(measurement))" "$got" "$want"
-expect "after the measurement the token refuses (unseal once per boot)" 12 "PCR values differ" \
+ktap_expect "after the measurement the token refuses (unseal once per boot)" 12 "PCR values differ" \
 	"$SEALCTL" open --test-passphrase --token-only "$img3"
-expect "... and the passphrase still opens" 0 "keyslot 0 unlocks" \
+ktap_expect "... and the passphrase still opens" 0 "keyslot 0 unlocks" \
 	"$SEALCTL" open --test-passphrase -d "$WORK/pass" "$img3"
 swtpm_stop
 swtpm_start "$WORK/tpm-a"
@@ -79,12 +79,12 @@ swtpm_start "$WORK/tpm-a"
 # another primary: the owner seed changes with TPM2_Clear
 tpm2_clear >/dev/null
 hash=$(hdr_hash "$img")
-expect "cleared TPM: other primary key refused (exit 14)" 14 \
+ktap_expect "cleared TPM: other primary key refused (exit 14)" 14 \
 	"TPM2 primary key differs from the one recorded at enrollment" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 swtpm_stop
 swtpm_start "$WORK/tpm-b"
-expect "other TPM: primary key refused (exit 14)" 14 "primary key differs" \
+ktap_expect "other TPM: primary key refused (exit 14)" 14 "primary key differs" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 ktap_same "refusals leave the header unchanged" "$(hdr_hash "$img")" "$hash"
 
@@ -94,26 +94,26 @@ printf '9999' >"$WORK/badpin"
 img2=$WORK/img2
 new_image "$img2"
 "$SEALCTL" format "$img2" -d "$WORK/pass" 2>/dev/null
-expect "enroll tpm2 with a PIN" 0 "tpm2 enrolled in keyslot 1 \(PCRs 7\+15, PIN\)" \
+ktap_expect "enroll tpm2 with a PIN" 0 "tpm2 enrolled in keyslot 1 \(PCRs 7\+15, PIN\)" \
 	"$SEALCTL" enroll "$img2" tpm2 --pin --pin-file "$WORK/pin" -d "$WORK/pass"
-expect "PIN token without a PIN: skipped, exit 15" 15 "needs a PIN" \
+ktap_expect "PIN token without a PIN: skipped, exit 15" 15 "needs a PIN" \
 	"$SEALCTL" open --test-passphrase --token-only "$img2"
-expect "PIN token with the PIN unlocks" 0 "keyslot 1 unlocks" \
+ktap_expect "PIN token with the PIN unlocks" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/pin" "$img2"
 img4=$WORK/img4
 new_image "$img4"
 "$SEALCTL" format "$img4" -d "$WORK/pass" 2>/dev/null
-expect "enroll --pcrs none (bound to this TPM only)" 0 "\(PCRs none\)" \
+ktap_expect "enroll --pcrs none (bound to this TPM only)" 0 "\(PCRs none\)" \
 	"$SEALCTL" enroll "$img4" tpm2 --pcrs none -d "$WORK/pass"
-expect "the TPM-only token unlocks" 0 "keyslot 1 unlocks" \
+ktap_expect "the TPM-only token unlocks" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img4"
 tpm2_dictionarylockout --setup-parameters --max-tries=1 --recovery-time=600 \
 	--lockout-recovery-time=600 >/dev/null
-expect "wrong PIN (exit 15)" 15 "wrong PIN" \
+ktap_expect "wrong PIN (exit 15)" 15 "wrong PIN" \
 	"$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/badpin" "$img2"
-expect "DA lockout: right PIN refused (exit 13)" 13 "dictionary-attack lockout" \
+ktap_expect "DA lockout: right PIN refused (exit 13)" 13 "dictionary-attack lockout" \
 	"$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/pin" "$img2"
-expect "DA lockout: passphrase fallback still works" 0 "keyslot 0 unlocks" \
+ktap_expect "DA lockout: passphrase fallback still works" 0 "keyslot 0 unlocks" \
 	"$SEALCTL" open --test-passphrase --pin-file "$WORK/pin" -d "$WORK/pass" "$img2"
 
 ktap_end

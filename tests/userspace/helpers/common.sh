@@ -137,31 +137,6 @@ new_image()
 	truncate -s "${2:-32M}" "$1"
 }
 
-# expect NAME RC REGEX CMD...: CMD exits RC and its output matches REGEX.
-expect()
-{
-	local name=$1 want=$2 regex=$3 out rc
-	shift 3
-	out=$("$@" 2>&1 </dev/null)
-	rc=$?
-	if [ "$rc" = "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$regex"; then
-		ktap_result "$name" 0
-		return 0
-	fi
-	ktap_diag "$name: '$*' exited $rc (want $want), output must match /$regex/:" "$out"
-	ktap_result "$name" 1
-	return 1
-}
-
-# ktap_same NAME A B: two strings equal.
-ktap_same()
-{
-	[ "$2" = "$3" ] && { ktap_result "$1" 0; return 0; }
-	ktap_diag "$1: '$2' != '$3'"
-	ktap_result "$1" 1
-	return 1
-}
-
 # with_plugin CMD...: run CMD with our token plugin in libcryptsetup's plugin
 # directory. libcryptsetup 2.6.1 has no run-time plugin path (no
 # crypt_token_set_external_path before 2.7), so a private mount namespace
