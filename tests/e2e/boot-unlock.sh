@@ -10,6 +10,8 @@
 #      wrong passphrase is refused, the right one boots
 #   3  no TPM attached: the prompt; three wrong passphrases end in the emergency shell with
 #      one line saying why; leaving the shell asks again, and (4) the recovery key boots
+#   and (dracut's own init) a volume whose device never appears: the emergency shell, after
+#      a bounded wait, with one line naming the device
 # Runs natively (it drives QEMU itself). Transcripts: build/test-logs/e2e/.
 # E2E_MATRIX=full runs all four kernel/flavour pairs; the default runs 6.1 with dracut's
 # own init and 6.12 with systemd (both flavours, both kernels, in about half the time).
@@ -106,6 +108,18 @@ run_config()
 	fi
 	rm -f "$err"
 	ktap_result "$tag: case 4: leaving the shell asks again; the recovery key boots" $rc
+
+	# a volume whose device never appears: a bounded wait, then the shell and one line
+	# (dracut's own init: the wait is rd.retry; systemd's is the device timeout, 90 s)
+	if [ "$f" = shell ]; then
+		log=$e2e_logs/missing-device-$k-$f.log
+		e2e_check "$tag: a missing device ends in the emergency shell, naming it" \
+			--kernel "$k" --flavour "$f" --log "$log" --tpm no \
+			--seal-args "rd.seal.uuid=0e3b1c1a-6d52-4b8e-9e4f-000000000000" --append "rd.retry=4" \
+			-- timeout=240 reject="$E2E_PROMPT" \
+			expect='seal: volume seal-0e3b1c1a-6d52-4b8e-9e4f-000000000000: device /dev/disk/by-uuid/0e3b1c1a-6d52-4b8e-9e4f-000000000000 not found' \
+			expect="$(emergency_banner "$f")"
+	fi
 }
 
 if [ "${1:-}" = --stream ]; then
@@ -117,7 +131,7 @@ fi
 E2E_KERNELS=$(for c in $configs; do echo "${c%%:*}"; done | sort -u)
 e2e_require
 # shellcheck disable=SC2086
-ktap_begin $(($(echo $configs | wc -w) * per_config))
+ktap_begin $(($(echo $configs | wc -w) * per_config + $(echo $configs | tr ' ' '\n' | grep -c ':shell$')))
 e2e_image
 # shellcheck disable=SC2086
 e2e_streams "$0" $configs

@@ -326,13 +326,15 @@ e2e_spawn()
 #   --disk FILE        the disk (default: the shared image, writes discarded)
 #   --persist          keep the disk's writes
 #   --append ARGS      extra kernel command line
+#   --seal-args ARGS   the rd.seal.* arguments (default: the shared image's volume, for the
+#                      initramfs without systemd; the systemd one reads its sealtab)
 #   --log FILE         the boot transcript (default build/test-logs/e2e/last.log)
 #   --timeout S        limit for the whole boot (default 600; each step has its own)
 e2e_boot()
 {
 	local kernel=6.1 flavour=shell tpm=yes smbios="" disk=$E2E_IMAGE persist="" append=""
 	local log=$e2e_logs/last.log timeout=600 kver run qemu qemu_pid con_pid rc snapshot
-	local cmdline accel me e2e_args=("$@")
+	local cmdline accel me seal_args="" e2e_args=("$@")
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--kernel) kernel=$2; shift 2 ;;
@@ -342,6 +344,7 @@ e2e_boot()
 		--disk) disk=$2; shift 2 ;;
 		--persist) persist=1; shift ;;
 		--append) append=$2; shift 2 ;;
+		--seal-args) seal_args=$2; shift 2 ;;
 		--log) log=$2; shift 2 ;;
 		--timeout) timeout=$2; shift 2 ;;
 		--) shift; break ;;
@@ -363,8 +366,9 @@ e2e_boot()
 	cmdline+=" quiet rd.info systemd.show_status=1 cryptomgr.notests"
 	# a starved TCG vCPU fails the kernel's IO-APIC timer check (a panic, not a test result)
 	cmdline+=" no_timer_check"
-	[ "$flavour" = shell ] &&
-		cmdline+=" rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME"
+	[ "$flavour" = shell ] && [ -z "$seal_args" ] &&
+		seal_args="rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME"
+	cmdline+=" $seal_args"
 	cmdline+=" $append"
 	snapshot=on
 	[ -n "$persist" ] && snapshot=off
