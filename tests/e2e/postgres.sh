@@ -3,8 +3,8 @@
 # Case 6, the seed scenario: Debian's PostgreSQL keeps its data directory on a seal volume
 # (the e2e root, unlocked unattended by the initramfs through the TPM). A table gets a known
 # secret, CHECKPOINT, the server stops, the guest powers off; `strings` over the raw disk
-# image finds no trace of it (while the same search through the mapping, inside the guest,
-# does); the next boot is unattended again and the row reads back.
+# image finds no trace of it (while the same search over the cluster's files, inside the
+# guest, does); the next boot is unattended again and the row reads back.
 # Runs natively (it drives QEMU itself) on one kernel/flavour: E2E_PG_CONFIG (6.1:shell).
 # timeout: 900
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -39,9 +39,9 @@ e2e_check "$k $f: case 6: unattended boot, table with the secret written and che
 	expect='SEAL-E2E-CHECK postgres-write ok' expect='SEAL-E2E-SCRIPT-EXIT 0' \
 	expect='SEAL-E2E-POWEROFF' eof
 if tr -d '\r' < "$log" | grep -q '^SEAL-E2E-CHECK plaintext-visible ok'; then
-	ktap_pass "$k $f: case 6: through the mapping, the search finds the secret (it works)"
+	ktap_pass "$k $f: case 6: above the encryption, strings finds the secret in the cluster's files"
 else
-	ktap_fail "$k $f: case 6: through the mapping, the search finds the secret (it works)" \
+	ktap_fail "$k $f: case 6: above the encryption, strings finds the secret in the cluster's files" \
 		"$(tr -d '\r' < "$log" | grep -E '^(# |SEAL-E2E-CHECK)')"
 fi
 
