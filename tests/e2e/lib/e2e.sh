@@ -137,7 +137,10 @@ e2e_image()
 	E2E_IMAGE=$img/disk.img
 	E2E_TPM_STATE=$img/tpm
 	# shellcheck disable=SC2046
-	key=$(e2e_hash $(e2e_image_inputs); echo "$E2E_IMAGE_VERSION")
+	# (the firmware's measurements are what the TPM keyslot is sealed to: QEMU and SeaBIOS
+	# are inputs too)
+	key=$(e2e_hash $(e2e_image_inputs) /usr/share/seabios/bios-256k.bin
+		echo "$E2E_IMAGE_VERSION $(qemu-system-x86_64 --version | head -1)")
 	if [ "$(cat "$img/stamp" 2>/dev/null)" != "$key" ]; then
 		mkdir -p "$img"
 		e2e_lock "$img/stamp"
@@ -157,7 +160,8 @@ e2e_image()
 			printf 'label: gpt\nstart=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=%s, name=sealroot\n' \
 				"$E2E_PARTUUID" | sfdisk -q "$img/disk.img" >/dev/null ||
 				e2e_die "sfdisk failed"
-			"$e2e_top/tests/vm/run" --kernel 6.1 --tpm-state "$img/tpm" --disk "$img/disk.img" \
+			"$e2e_top/tests/vm/run" --kernel 6.1 --mem 1024 --cpus 2 \
+				--tpm-state "$img/tpm" --disk "$img/disk.img" \
 				--out "$img/out" --timeout 300 --log-dir "$e2e_logs/build-image.vm" \
 				--env "E2E_PASSPHRASE=$E2E_PASSPHRASE" \
 				--env "E2E_INIT=$e2e_top/tests/e2e/guest/init" \
