@@ -33,8 +33,8 @@ echo "$out" | sed 's/^/# /'
 result sealctl-cannot-unseal $([ $rc = 12 ] && echo 0 || echo 1)
 
 # 3. tpm2-tools, by hand, straight from the token: the same TPM, the same primary key, the
-# blob loads, and the policy it was sealed to is PCRs 1+7 as they are now and PCR 15 at its
-# reset value; the TPM refuses the unseal because PCR 15 is no longer that.
+# blob loads, and the policy it was sealed to is the other PCRs as they are now and PCR 15
+# at its reset value; the TPM refuses the unseal because PCR 15 is no longer that.
 cryptsetup token export --token-id 0 "$dev" > token.json 2>/dev/null
 python3 - "$dev" <<'PY' > token.env
 import base64, json, sys

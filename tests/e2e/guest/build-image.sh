@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs in a tests/vm/run guest (host tools, the e2e TPM attached, the e2e disk as /dev/vda
 # with one GPT partition): make /dev/vda1 a seal volume whose file system is the e2e root.
-#   format (passphrase, keyslot 0) -> enroll tpm2 (PCRs 1+7+15) -> enroll recovery ->
+#   format (passphrase, keyslot 0) -> enroll tpm2 (PCRs $E2E_PCRS) -> enroll recovery ->
 #   open -> mkfs.ext4 -> busybox, /sbin/init, /pgdata (an initdb'ed PostgreSQL cluster), the
 #   modules init loads -> close
-# Environment: E2E_PASSPHRASE, E2E_INIT (the root's /sbin/init), E2E_EXTRAS (a tar of the
+# Environment: E2E_PASSPHRASE, E2E_PCRS, E2E_INIT (the root's /sbin/init), E2E_EXTRAS (a tar of the
 # rest: /pgdata, /lib/modules/KVER/*.ko and load-order), SEAL_VM_OUT (results: luks-uuid,
 # recovery-key, dek.hex, keyslots, pcrs).
 set -euo pipefail
@@ -24,14 +24,14 @@ printf '%s' "$E2E_PASSPHRASE" > /tmp/pass
 
 step "format $dev"
 "$sealctl" format --key-file /tmp/pass "$dev"
-step "enroll tpm2 (PCRs 1+7+15)"
-"$sealctl" enroll --no-tokens --key-file /tmp/pass --pcrs 1+7+15 "$dev" tpm2
+step "enroll tpm2 (PCRs $E2E_PCRS)"
+"$sealctl" enroll --no-tokens --key-file /tmp/pass --pcrs "$E2E_PCRS" "$dev" tpm2
 step "enroll recovery"
 "$sealctl" enroll --no-tokens --key-file /tmp/pass "$dev" recovery > "$out/recovery-key"
 "$sealctl" list "$dev" > "$out/keyslots"
 cat "$out/keyslots"
 blkid -s UUID -o value "$dev" > "$out/luks-uuid"
-tpm2_pcrread -T device:/dev/tpmrm0 sha256:1,7,15 > "$out/pcrs"
+tpm2_pcrread -T device:/dev/tpmrm0 "sha256:$(echo "$E2E_PCRS" | tr + ,)" > "$out/pcrs"
 
 # the test oracle for "no readable DEK anywhere": the volume key, from stock cryptsetup
 cryptsetup luksDump --batch-mode --dump-volume-key --volume-key-file /tmp/dek \
