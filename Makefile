@@ -6,6 +6,7 @@
 #   make check     deps + kernels + userspace + every test (native and in guests)
 #   make lint      checkpatch --strict on the kernel code
 #   make install   DESTDIR/PREFIX-aware install
+#   make dkms-check   dkms.conf builds the module for both pinned kernels (scratch DKMS tree)
 include mk/kernels.env
 
 BUILD   ?= $(CURDIR)/build
@@ -18,7 +19,7 @@ export SEAL_BUILD := $(BUILD)
 # Test files run two at a time: most of a guest test is one busy vCPU, and there are two cores.
 export JOBS ?= 2
 
-.PHONY: all deps module kernels userspace check lint install clean
+.PHONY: all deps module kernels userspace check lint install clean dkms-check
 
 all: module userspace
 
@@ -47,9 +48,23 @@ check:
 lint:
 	$(MAKE) -C kernel lint
 
+# The module for KVER into /lib/modules/KVER/updates, sealctl and sealctl(8) under PREFIX
+# (/usr), the token plugin into libcryptsetup's plugin directory and the dracut module into
+# dracut's (both fixed paths: those programs look nowhere else), the documents into
+# PREFIX/share/doc/dm-seal.
+PREFIX  ?= /usr
+DOCDIR  ?= $(PREFIX)/share/doc/dm-seal
+DOCS    := README.md Documentation/admin-guide.md Documentation/threat-model.md \
+	Documentation/format.md Documentation/device-mapper/seal.rst
 install: all
 	$(MAKE) -C kernel install KDIR=$(KDIR) KVER=$(KVER) O=$(BUILD)/kernel/$(KVER)
-	$(MAKE) -C userspace install O=$(BUILD)/userspace
+	$(MAKE) -C userspace install O=$(BUILD)/userspace PREFIX=$(PREFIX)
+	$(MAKE) -C dracut install
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+dkms-check:
+	@SEAL_ROOT=$(CURDIR) tests/build/dkms-build.sh
 
 clean:
 	rm -rf $(BUILD)
