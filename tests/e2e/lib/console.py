@@ -9,7 +9,10 @@ rewritten without terminal escape sequences, for reading). The steps run in orde
 
   expect=REGEX   wait until REGEX appears after the mark (output since the last send)
   reject=REGEX   from here on, REGEX must never appear (after the mark of this step)
+  allow=REGEX    end an earlier reject=REGEX (the same text)
   send=TEXT      type TEXT and Enter; the mark moves to the end of the output so far
+  sendfile=PATH  type the contents of PATH (a secret: neither in argv nor in the
+                 transcript) and Enter
   key=ctrl-d     type Control-D (no Enter); the mark moves likewise
   eof            wait until the guest closes the console (QEMU exited)
   timeout=S      time limit for each following step (default 120 s)
@@ -26,7 +29,10 @@ import sys
 import time
 
 T0 = time.monotonic()
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\r")
+# CSI sequences (colours, cursor moves), OSC strings, character set selections and the
+# two-byte ones (e.g. ESC M, the reverse line feed of systemd's status spinner); CRs
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?"
+                  r"|\x1b[()][A-Z0-9]|\x1b[0-9=>@-Z\\^_a-z]|\r")
 
 
 class Console:
@@ -138,6 +144,12 @@ def main(argv):
                 regex = re.compile(value)
                 con.rejects.append((regex, con.mark))
                 con._check_rejects()
+            elif key == "allow":
+                con.rejects = [r for r in con.rejects if r[0].pattern != value]
+            elif key == "sendfile":
+                with open(value, "rb") as f:
+                    secret = f.read().rstrip(b"\n")
+                con.send(secret + b"\r", "%d characters from a file and Enter" % len(secret))
             elif key == "send":
                 con.send(value.encode() + b"\r", "%d characters and Enter" % len(value))
             elif key == "key" and value == "ctrl-d":
