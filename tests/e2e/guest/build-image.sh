@@ -5,9 +5,9 @@
 #   format (passphrase, keyslot 0) -> enroll tpm2 (PCRs $E2E_PCRS) -> enroll recovery ->
 #   open -> mkfs.ext4 -> busybox, /sbin/init, /pgdata (an initdb'ed PostgreSQL cluster), the
 #   modules init loads -> close
-# Environment: E2E_PASSPHRASE, E2E_PCRS, E2E_INIT (the root's /sbin/init), E2E_EXTRAS (a tar of the
-# rest: /pgdata, /lib/modules/KVER/*.ko and load-order), SEAL_VM_OUT (results: luks-uuid,
-# recovery-key, dek.hex, keyslots, pcrs).
+# Environment: E2E_PASSPHRASE_FILE (the admin passphrase, keyslot 0), E2E_PCRS, E2E_INIT
+# (the root's /sbin/init), E2E_EXTRAS (a tar of the rest: /pgdata, /lib/modules/KVER/*.ko
+# and load-order), SEAL_VM_OUT (results: luks-uuid, recovery-key, dek.hex, keyslots, pcrs).
 set -euo pipefail
 . "$SEAL_ROOT/tests/lib/guest.sh"
 
@@ -20,7 +20,7 @@ step() { echo "build-image: [$(cut -d" " -f1 /proc/uptime)s] $*"; }
 
 [ -b "$dev" ] || { echo "build-image: no $dev" >&2; exit 1; }
 umask 077
-printf '%s' "$E2E_PASSPHRASE" > /tmp/pass
+cp "$E2E_PASSPHRASE_FILE" /tmp/pass
 
 step "format $dev"
 "$sealctl" format --key-file /tmp/pass "$dev"
@@ -43,7 +43,9 @@ load_seal
 step "open and make the root file system"
 "$sealctl" open --no-tokens --key-file /tmp/pass "$dev" e2eroot
 dm_track e2eroot
-mkfs.ext4 -q -L sealroot /dev/mapper/e2eroot
+# no lazy initialisation: the booted guests would otherwise spend their first minutes
+# zeroing inode tables through the seal target in the background
+mkfs.ext4 -q -L sealroot -E lazy_itable_init=0,lazy_journal_init=0 /dev/mapper/e2eroot
 mkdir -p /tmp/root
 mount /dev/mapper/e2eroot /tmp/root
 on_exit "umount /tmp/root 2>/dev/null || :"

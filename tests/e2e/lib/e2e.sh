@@ -7,6 +7,7 @@
 #   e2e_image                        the shared disk image + TPM state (built once)
 #   e2e_initramfs KERNEL FLAVOUR     build/e2e/initrd/<kver>-<flavour>.img (built once)
 #   e2e_boot [options] -- STEP...    boot it, drive the console (tests/e2e/lib/console.py)
+#   e2e_check NAME [options] -- STEP...   the same, as one KTAP result
 #
 # Kernels: 6.1 and 6.12 (mk/kernels.env). Flavours: "systemd" (systemd in the initramfs,
 # volumes from a baked-in /etc/sealtab, prompts through systemd-ask-password) and "shell"
@@ -19,7 +20,6 @@ e2e_build=${SEAL_BUILD:-$e2e_top/build}
 e2e_dir=$e2e_build/e2e
 e2e_logs=$e2e_build/test-logs/e2e
 e2e_cache=${SEAL_CACHE:-/var/cache/dm-seal}
-E2E_PASSPHRASE="e2e admin passphrase (test only)"
 # the seal volume's GPT partition; fixed so that a sealtab can name it before the image exists
 E2E_PARTUUID=5ea15ea1-e2e0-4c0d-9a3e-000000000001
 E2E_NAME=sealroot
@@ -82,14 +82,15 @@ e2e_unlock() { flock -u 8; exec 8>&-; }
 
 # ---------------------------------------------------------------------------------------
 # The image: a 160 MiB disk, GPT, one partition (PARTUUID fixed) that is a seal volume:
-# keyslot 0 passphrase, 1 tpm2 (PCRs 7+10+15, sealed by the TPM whose state is kept beside
-# the image), 2 recovery key; inside, the root file system tests/e2e/guest/init runs from.
+# keyslot 0 passphrase (random, in image/passphrase), 1 tpm2 (PCRs 7+10+15, sealed by the
+# TPM whose state is kept beside the image), 2 recovery key (image/out/recovery-key);
+# inside, the root file system tests/e2e/guest/init runs from.
 # Guests boot with qboot, as tests/vm/run's do: no firmware touches the TPM (SeaBIOS's TPM
 # setup times out on a loaded host and disables the TPM's hierarchies), so PCRs 0-7 stay
 # zero and the kernel starts the TPM. PCR 10 then holds what the kernel itself measures
 # before any userspace runs, IMA's boot aggregate; "ima_hash=sha1" on the command line
 # makes it measure a different one: the "bound PCR changed before the initramfs runs" case.
-E2E_IMAGE_VERSION=3	# bump when the image's layout changes
+E2E_IMAGE_VERSION=4	# bump when the image's layout changes
 E2E_PCRS=7+10+15
 E2E_FIRMWARE=/usr/share/qemu/qboot.rom
 e2e_image_inputs()
@@ -141,8 +142,8 @@ e2e_image()
 	E2E_IMAGE=$img/disk.img
 	E2E_TPM_STATE=$img/tpm
 	# shellcheck disable=SC2046
-	# (the firmware's measurements are what the TPM keyslot is sealed to: QEMU and SeaBIOS
-	# are inputs too)
+	# (the firmware and QEMU are inputs too: the PCR values the TPM keyslot is sealed to
+	# come from them)
 	key=$(e2e_hash $(e2e_image_inputs) "$E2E_FIRMWARE"
 		echo "$E2E_IMAGE_VERSION $E2E_PCRS $(qemu-system-x86_64 --version | head -1)")
 	if [ "$(cat "$img/stamp" 2>/dev/null)" != "$key" ]; then
@@ -151,8 +152,10 @@ e2e_image()
 		if [ "$(cat "$img/stamp" 2>/dev/null)" != "$key" ]; then
 			e2e_say "building the e2e disk image (once; build/e2e/image)"
 			local start=$SECONDS
-			rm -rf "$img/tpm" "$img/out" "$img/disk.img"
+			rm -rf "$img/tpm" "$img/out" "$img/disk.img" "$img/passphrase"
 			mkdir -p "$img/tpm" "$img/out"
+			# key material goes through files, never argv or the environment
+			(umask 077 && head -c 18 /dev/urandom | base64 | tr -d '\n' > "$img/passphrase")
 			tmp=$(mktemp -d "${TMPDIR:-/tmp}/seal-e2e-img.XXXXXX")
 			if ! e2e_root_extras "$tmp" >"$e2e_logs/root-extras.log" 2>&1 ||
 			   ! tar -C "$tmp" --numeric-owner -cf "$img/root-extras.tar" pgdata lib; then
@@ -167,7 +170,7 @@ e2e_image()
 			"$e2e_top/tests/vm/run" --kernel 6.1 --mem 1024 --cpus 2 \
 				--tpm-state "$img/tpm" --disk "$img/disk.img" \
 				--out "$img/out" --timeout 300 --log-dir "$e2e_logs/build-image.vm" \
-				--env "E2E_PASSPHRASE=$E2E_PASSPHRASE" --env "E2E_PCRS=$E2E_PCRS" \
+				--env "E2E_PASSPHRASE_FILE=$img/passphrase" --env "E2E_PCRS=$E2E_PCRS" \
 				--env "E2E_INIT=$e2e_top/tests/e2e/guest/init" \
 				--env "E2E_EXTRAS=$img/root-extras.tar" \
 				-- "$e2e_top/tests/e2e/guest/build-image.sh" >"$e2e_logs/build-image.log" 2>&1
@@ -183,7 +186,8 @@ e2e_image()
 		e2e_unlock
 	fi
 	E2E_LUKS_UUID=$(cat "$img/out/luks-uuid")
-	E2E_RECOVERY_KEY=$(cat "$img/out/recovery-key")
+	E2E_PASSPHRASE_FILE=$img/passphrase
+	E2E_RECOVERY_KEY_FILE=$img/out/recovery-key
 	E2E_DEK_HEX=$img/out/dek.hex
 }
 
@@ -370,6 +374,9 @@ e2e_boot()
 	cmdline+=" rd.shell rd.retry=60 rd.skipfsck fsck.mode=skip"
 	# the kernel's own chatter slows TCG boots; dracut's and systemd's lines stay
 	cmdline+=" quiet rd.info systemd.show_status=1 cryptomgr.notests"
+	# status lines without colours (systemd cuts long ones in the middle of an escape
+	# sequence, which would leave debris in the transcripts)
+	cmdline+=" SYSTEMD_COLORS=0"
 	# a starved TCG vCPU fails the kernel's IO-APIC timer check (a panic, not a test result)
 	cmdline+=" no_timer_check"
 	[ "$flavour" = shell ] && [ -z "$seal_args" ] &&
@@ -424,53 +431,6 @@ e2e_boot()
 	fi
 	e2e_cleanup
 	return $rc
-}
-
-# e2e_streams SCRIPT ARG...: run "SCRIPT --stream ARG" for every ARG, E2E_JOBS at a time,
-# then print their KTAP results in ARG order, numbered as one file's. Each stream dies with
-# us.
-e2e_streams()
-{
-	local script=$1 i=0 out line rest outs=() jobs=${E2E_JOBS:-}
-	shift
-	# two boots at once use the two cores a boot leaves half idle; on a host that is busy
-	# already, one at a time (a starved guest misses firmware and kernel timeouts)
-	if [ -z "$jobs" ]; then
-		jobs=2
-		[ "$(cut -d. -f1 /proc/loadavg)" -ge "$(nproc)" ] && jobs=1
-	fi
-	e2e_say "$# configurations, $jobs at a time"
-	for arg in "$@"; do
-		outs+=("$e2e_dir/stream.$BASHPID.$i")
-		e2e_spawn "$script" --stream "$arg" >"${outs[$i]}" 2>&1
-		i=$((i + 1))
-		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
-			wait -n
-		done
-	done
-	wait
-	E2E_PIDS=()
-	for out in "${outs[@]}"; do
-		while IFS= read -r line; do
-			case "$line" in
-			"ok "[0-9]*)
-				rest=${line#ok }
-				KTAP_N=$((KTAP_N + 1))
-				echo "ok $KTAP_N ${rest#* }"
-				;;
-			"not ok "[0-9]*)
-				rest=${line#not ok }
-				KTAP_N=$((KTAP_N + 1))
-				KTAP_FAILED=$((KTAP_FAILED + 1))
-				echo "not ok $KTAP_N ${rest#* }"
-				;;
-			*)
-				echo "$line"
-				;;
-			esac
-		done < "$out"
-		rm -f "$out"
-	done
 }
 
 # e2e_check NAME e2e_boot-ARGS...: one KTAP result for one boot, with console.py's
