@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # dracut/90seal without a guest: the configuration it reads (kernel command line, sealtab),
 # the units its systemd generator makes, the askpass shim, the hostonly sealtab filter, and
-# what the initramfs images the boot tests use contain. Runs natively, in seconds.
+# what the initramfs images the boot tests use contain. Runs natively, in seconds (plus
+# two dracut runs when no boot test has built the 6.1 images yet).
 top=$(cd "$(dirname "$0")/../.." && pwd)
 mod=$top/dracut/90seal
 . "$top/tests/lib/ktap.sh"
+. "$top/tests/e2e/lib/e2e.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/seal-dracut-config.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+e2e_temp "$work"
 mkdir -p "$work/bin"
 for t in dracut-getarg dracut-getargs; do
 	ln -s /usr/lib/dracut/dracut-util "$work/bin/$t"
@@ -186,15 +188,15 @@ spare UUID=$U2 force"
 [ "$got" = "$want" ]
 check "hostonly: the sealtab keeps this host's volumes and forced entries" $? "$got"
 
-# What the boot tests' initramfs images carry (when they have been built).
-for img in "${SEAL_BUILD:-$top/build}"/e2e/initrd/*-shell.img "${SEAL_BUILD:-$top/build}"/e2e/initrd/*-systemd.img; do
-	[ -f "$img" ] && break
-done
-if [ ! -f "$img" ] || ! command -v lsinitrd >/dev/null; then
-	ktap_skip "initramfs contents" "no image built yet (tests/e2e/boot-unlock.sh builds them)"
-	ktap_skip "initramfs contents: systemd flavour" "no image built yet"
+# What the boot tests' initramfs images carry (6.1; built here if no boot test has yet).
+kver=$(e2e_kver 6.1)
+if ! command -v lsinitrd >/dev/null || [ ! -x "$e2e_build/userspace/sealctl" ] ||
+   [ ! -f "$e2e_build/kernel/$kver/dm-seal.ko" ]; then
+	ktap_skip "initramfs contents: dracut's own init" "needs lsinitrd, sealctl and dm-seal.ko for $kver (make check builds them)"
+	ktap_skip "initramfs contents: systemd flavour" "needs lsinitrd, sealctl and dm-seal.ko for $kver"
 else
-	list=$(lsinitrd "$img" 2>/dev/null)
+	e2e_initramfs 6.1 shell
+	list=$(lsinitrd "$E2E_INITRD" 2>/dev/null)
 	missing=""
 	for f in usr/sbin/sealctl cryptsetup/libcryptsetup-token-seal-tpm2.so 'libtss2-tcti-device.so.0' \
 		'libtss2-esys.so' 'updates/dm-seal.ko' lib/dracut-seal-lib.sh sbin/seal-unlock \
@@ -203,20 +205,17 @@ else
 		grep -q -- "$f" <<<"$list" || missing+=" $f"
 	done
 	[ -z "$missing" ]
-	check "initramfs contents ($(basename "$img")): sealctl, plugin, TCTI, dm-seal.ko, hooks" $? "missing:$missing"
-	img=$(ls "${SEAL_BUILD:-$top/build}"/e2e/initrd/*-systemd.img 2>/dev/null | head -1)
-	if [ -f "$img" ]; then
-		list=$(lsinitrd "$img" 2>/dev/null)
-		missing=""
-		for f in 'seal-unlock@.service' 'system-generators/dracut-seal-generator' \
-			'usr/lib/dracut-seal/systemd-ask-password' 'sysinit.target.wants/cryptsetup.target' \
-			'bin/systemd-ask-password' 'systemd-ask-password-console.path' etc/sealtab; do
-			grep -q -- "$f" <<<"$list" || missing+=" $f"
-		done
-		[ -z "$missing" ]
-		check "initramfs contents ($(basename "$img")): unit, generator, askpass, sealtab" $? "missing:$missing"
-	else
-		ktap_skip "initramfs contents: systemd flavour" "no image built yet"
-	fi
+	check "initramfs contents (dracut's own init): sealctl, plugin, TCTI, dm-seal.ko, hooks" $? "missing:$missing"
+	e2e_initramfs 6.1 systemd
+	list=$(lsinitrd "$E2E_INITRD" 2>/dev/null)
+	missing=""
+	for f in 'seal-unlock@.service' 'system-generators/dracut-seal-generator' \
+		'usr/lib/dracut-seal/systemd-ask-password' 'sysinit.target.wants/cryptsetup.target' \
+		'bin/systemd-ask-password' 'systemd-ask-password-console.path' etc/sealtab \
+		usr/sbin/sealctl 'libtss2-tcti-device.so.0' 'updates/dm-seal.ko'; do
+		grep -q -- "$f" <<<"$list" || missing+=" $f"
+	done
+	[ -z "$missing" ]
+	check "initramfs contents (systemd): unit, generator, askpass, sealtab, sealctl, TCTI, dm-seal.ko" $? "missing:$missing"
 fi
 ktap_end
