@@ -38,7 +38,8 @@ load_seal || { fail "dm-seal.ko does not load"; exit 1; }
 # (a busy host slows everything; the median over repetitions is what counts).
 xts_speed()
 {
-	local ko=$SEAL_BUILD/bench/xts-speed/$(uname -r)/xts-speed.ko before
+	local ko before
+	ko=$SEAL_BUILD/bench/xts-speed/$(uname -r)/xts-speed.ko
 	before=$(dmesg | wc -l)
 	if insmod "$ko" msecs="$xts_msecs" cpu=$(($(nproc) - 1)); then
 		dmesg | tail -n +$((before + 1)) | grep -o 'xts_speed: driver .*' |

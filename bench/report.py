@@ -348,7 +348,7 @@ def plots(out_dir, img_dir, rat, rows, configs, plot_gp, prefix):
                  f"({'higher' if higher else 'lower'} is better)")
         cmd = ["gnuplot", "-e",
                f"datafile='{dat}'; outfile='{os.path.join(img_dir, png)}'; "
-               f"ttl='{title}'; ncols={len(shown)}", plot_gp]
+               f"ttl='{title}'; ncols={len(shown)}; nrows={len(rows)}", plot_gp]
         subprocess.run(cmd, check=True)
         made.append((png, title))
     return made
@@ -388,7 +388,9 @@ def markdown(args, meta, host, xts_driver, xts, xts_per, res, rat, best, rows, c
              "`build/bench/results.csv` (medians and ratios), `build/bench/samples.csv` "
              "(every measurement), the plots and this page (a quick or partial run writes "
              "`build/bench/performance.md` instead). It exits non-zero only when a "
-             "measurement failed, never because a target was missed.\n")
+             "measurement failed, never because a target was missed. `bench/report-test.sh` "
+             "checks the report generator on made-up data in a second (`make bench` runs "
+             "it before booting the guest).\n")
     L.append("## This run\n")
     L.append("| | |\n|---|---|")
     items = [
@@ -411,14 +413,15 @@ def markdown(args, meta, host, xts_driver, xts, xts_per, res, rat, best, rows, c
         ("fio", f"{meta.get('fio')}, io_uring, direct=1, {meta.get('runtime')} s per run "
                 f"after {meta.get('ramp')} s ramp"),
         ("repetitions", meta.get("reps")),
-        ("make bench took", host.get("duration")),
+        ("run time (guest boot to report)", host.get("duration")),
     ]
     for k, v in items:
         L.append(f"| {k} | {v} |")
     L.append("")
     L.append("## Configurations\n")
     L.append("All AES-256-XTS (`aes-xts-plain64`, one 64-byte key from the kernel keyring, "
-             "`:64:logon:bench:xts`), over the same RAM disk:\n")
+             "`:64:logon:bench:xts`), over the same RAM disk. `seal-4k` is what `sealctl "
+             "format` creates by default (4096-byte sectors, like LUKS2 on 4K disks):\n")
     L.append("| name | table (after `0 <sectors>`) |\n|---|---|")
     tables = {}
     tpath = os.path.join(args.raw, "tables.txt")
