@@ -20,11 +20,11 @@
 # The matrix, chosen to fit make check's time budget while covering every case on both
 # kernels and both initramfs flavours:
 #   6.1   dracut's own init ("shell"): cases 1-5, missing device;  systemd: cases 1, 2 (+5)
-#   6.12  systemd: cases 1-5, missing device;           dracut's own init: cases 1, 2 (+5)
+#   6.12  systemd: cases 1-5;                             dracut's own init: cases 1, 2 (+5)
 # E2E_MATRIX=full runs every case in both flavours on the kernel; E2E_CASES="2 3 missing"
 # and E2E_FLAVOURS=systemd only some of them.
 # Transcripts: build/test-logs/e2e/<case>-<kernel>-<flavour>.log.
-# timeout: 1500
+# timeout: 2400
 # e2e: once per kernel
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/ktap.sh"
@@ -38,7 +38,8 @@ esac
 [ "${E2E_MATRIX:-}" = full ] && full="$full $part" part=""
 
 emergency_banner() { [ "$1" = systemd ] && echo 'Entering emergency mode' || echo 'Dropping to debug shell'; }
-shell_prompt() { [ "$1" = systemd ] && echo ':/# ' || echo 'seal:/# '; }
+# (regular expressions; sulogin's shell starts in /root)
+shell_prompt() { [ "$1" = systemd ] && echo ':/[a-z]*# ' || echo 'seal:/# '; }
 
 # check_transcript NAME LOG PATTERN COUNT: PATTERN appears COUNT times (COUNT "+": at least once)
 check_transcript()
@@ -147,13 +148,13 @@ case3()
 
 # missing FLAVOUR: a volume whose device never appears (1 result): a bounded wait, then the
 # emergency shell. dracut's own init waits rd.retry= seconds; systemd the device unit's job
-# timeout (DefaultTimeoutStartSec, 90 s, shortened here; sealtab's device-timeout= per volume).
+# timeout (90 s; sealtab's device-timeout= per volume).
 missing()
 {
 	local f=$1 u=0e3b1c1a-6d52-4b8e-9e4f-000000000000
 	e2e_check "$k $f: a missing device ends in the emergency shell, naming it" \
 		--kernel "$k" --flavour "$f" --log "$e2e_logs/missing-device-$k-$f.log" --tpm no \
-		--seal-args "rd.seal.uuid=$u" --append "rd.retry=4 systemd.default_timeout_start_sec=10" \
+		--seal-args "rd.seal.uuid=$u" --append "rd.retry=4" \
 		-- timeout=240 reject="$E2E_PROMPT" \
 		expect="seal: volume seal-$u: device /dev/disk/by-uuid/$u not found" \
 		expect="$(emergency_banner "$f")"
@@ -164,7 +165,10 @@ e2e_require
 # the runs: FLAVOUR:CASE (CASE: the function above), filtered
 runs=()
 for f in $full; do
-	runs+=("$f:case1" "$f:case2" "$f:case3" "$f:missing")
+	runs+=("$f:case1" "$f:case2" "$f:case3")
+	# systemd waits 90 s for a device (systemd.default_timeout_start_sec= does not shorten
+	# it in 252): only in the full matrix
+	[ "$f" = shell ] || [ "${E2E_MATRIX:-}" = full ] && runs+=("$f:missing")
 done
 for f in $part; do
 	runs+=("$f:case1" "$f:case2")

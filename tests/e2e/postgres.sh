@@ -8,7 +8,7 @@
 # Runs natively (it drives QEMU itself), once per kernel (E2E_KERNEL=6.1|6.12, as
 # tests/run-tests does): 6.1 with dracut's own init in the initramfs, 6.12 with systemd, so
 # that both kernels and both flavours run it. E2E_FLAVOUR=shell|systemd overrides.
-# timeout: 900
+# timeout: 1200
 # e2e: once per kernel
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/ktap.sh"
