@@ -197,6 +197,10 @@ e2e_image()
 e2e_dracut_base()
 {
 	local base=$e2e_dir/dracut-base f
+	# one builder at a time (fd 7: callers hold fd 8); runs in $(...), so this shell's
+	# lock goes with it
+	exec 7>"$base.lock"
+	flock 7
 	if [ ! -L "$base/modules.d/90seal" ] ||
 	   [ "$(readlink "$base/modules.d/90seal")" != "$e2e_top/dracut/90seal" ] ||
 	   [ /usr/lib/dracut/modules.d -nt "$base/.done" ]; then
