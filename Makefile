@@ -7,6 +7,7 @@
 #   make lint      checkpatch --strict on the kernel code
 #   make install   DESTDIR/PREFIX-aware install
 #   make dkms-check   dkms.conf builds the module for both pinned kernels (scratch DKMS tree)
+#   make demo      the whole story in guests with an emulated TPM, narrated (demo/run)
 include mk/kernels.env
 
 BUILD   ?= $(CURDIR)/build
@@ -78,6 +79,11 @@ install: all
 
 dkms-check:
 	@SEAL_ROOT=$(CURDIR) tests/build/dkms-build.sh
+
+# make demo: the story in guests, narrated (demo/run installs the deps and builds first)
+.PHONY: demo
+demo:
+	@demo/run
 
 clean:
 	rm -rf $(BUILD)
