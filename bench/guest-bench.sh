@@ -28,6 +28,7 @@ mkdir -p "$out/fio"
 failed=0
 
 say() { echo "bench: $*"; }
+ms() { awk -v s="$1" 'BEGIN {printf "%d", s * 1000}'; }
 fail() { echo "bench: FAILED: $*"; failed=1; }
 
 modprobe xts
@@ -128,8 +129,8 @@ run_row()
 		echo "size=${region}M"
 		echo "offset_increment=${region}M"
 		echo "time_based=1"
-		echo "runtime=$runtime"
-		echo "ramp_time=$ramp"
+		echo "runtime=$(ms "$runtime")ms"
+		echo "ramp_time=$(ms "$ramp")ms"
 		echo "norandommap=1"
 		echo "randrepeat=0"
 		echo "lat_percentiles=1"

@@ -190,6 +190,8 @@ def medians(samples, rows, configs):
                 m = {METRICS[k][0]: statistics.median(s[METRICS[k][0]] for s in got)
                      for k in METRICS}
                 m["reps"] = len(got)
+                m["bw_min"] = min(x["bw_MBps"] for x in got)
+                m["bw_max"] = max(x["bw_MBps"] for x in got)
                 res[(row, cfg)] = m
     return res
 
@@ -203,37 +205,51 @@ def best_crypt(res, row, metric, among=CRYPT):
     return c, v
 
 
-def ratios(res, rows, configs):
-    """{(row, cfg, metric): (vs best dm-crypt, vs default dm-crypt)}, and the best per row."""
+def paired_ratio(by_rep, row, cfg, ref, metric):
+    """Median over the repetitions of cfg / ref, each pair from the same fio run (seconds
+    apart), so that the host's slow and fast periods cancel out; None if never paired."""
+    col = METRICS[metric][0]
+    got = [by_rep[(rep, row, cfg)][col] / by_rep[(rep, row, ref)][col]
+           for (rep, r, c) in by_rep if r == row and c == cfg
+           if (rep, row, ref) in by_rep and by_rep[(rep, row, ref)][col]]
+    return statistics.median(got) if got else None
+
+
+def ratios(res, by_rep, rows, configs):
+    """{(row, cfg, metric): (vs best dm-crypt, vs default dm-crypt)}, and the best per row:
+    the dm-crypt configuration with the best median, compared with run by run."""
     out, best = {}, {}
     for row in rows:
         for m in RATIO_METRICS:
-            col = METRICS[m][0]
-            bc, bv = best_crypt(res, row, m)
+            bc, _ = best_crypt(res, row, m)
             best[(row, m)] = bc
-            dv = res.get((row, DEFAULT), {}).get(col)
             for cfg in configs:
-                v = res.get((row, cfg), {}).get(col)
-                if v is None:
+                if (row, cfg) not in res:
                     continue
-                out[(row, cfg, m)] = (v / bv if bv else None, v / dv if dv else None)
+                out[(row, cfg, m)] = (bc and paired_ratio(by_rep, row, cfg, bc, m),
+                                      paired_ratio(by_rep, row, cfg, DEFAULT, m))
     return out, best
+
+
+def spread(res):
+    """Median over all cells of (largest / smallest throughput over the repetitions)."""
+    got = [r["bw_max"] / r["bw_min"] for r in res.values() if r["reps"] > 1 and r["bw_min"]]
+    return statistics.median(got) if got else None
 
 
 def fmt(x, nd=2):
     return "-" if x is None else f"{x:.{nd}f}"
 
 
-def check_targets(res, rows, xts):
+def check_targets(res, by_rep, rows, xts):
     """The targets of issue #6, for each seal configuration: (ok or None, text, value)."""
     out = []
 
     def ratio(row, cfg, metric, among):
-        col = METRICS[metric][0]
-        _, ref = best_crypt(res, row, metric, among)
+        ref, _ = best_crypt(res, row, metric, among)
         if (row, cfg) not in res or ref is None:
             return None
-        return res[(row, cfg)][col] / ref
+        return paired_ratio(by_rep, row, cfg, ref, metric)
 
     for s in SEAL:
         row = "rand-read-4k-qd1"
@@ -355,7 +371,7 @@ def plots(out_dir, img_dir, rat, rows, configs, plot_gp, prefix):
 
 
 def markdown(args, meta, host, xts_driver, xts, xts_per, res, rat, best, rows, configs,
-             targets, pngs, img_rel, matrix):
+             targets, pngs, img_rel, matrix):  # noqa: C901 (one page, top to bottom)
     accel = host.get("accel", "unknown").upper()
     L = []
     L.append("# Performance\n")
@@ -379,7 +395,7 @@ def markdown(args, meta, host, xts_driver, xts, xts_per, res, rat, best, rows, c
              "make bench                    # full run, 6.12 guest (about 20 minutes under TCG)\n"
              "make bench BENCH_KERNEL=6.1   # the other pinned kernel\n"
              "make bench BENCH_QUICK=1      # smoke run: 1 repetition of 4 rows, short runs\n"
-             "make bench BENCH_REPS=5 BENCH_RUNTIME=5 BENCH_RAMP=1   # longer, steadier\n"
+             "make bench BENCH_REPS=5 BENCH_RUNTIME=5   # longer, steadier\n"
              "```\n")
     L.append("`make bench` installs what it needs (`make deps`, gnuplot from `bench/DEPS`), "
              "builds `dm-seal.ko` and the cipher probe `bench/xts-speed` for the guest kernel, "
@@ -451,19 +467,30 @@ def markdown(args, meta, host, xts_driver, xts, xts_per, res, rat, best, rows, c
     L.append("")
     L.append("## Ratios\n")
     L.append("Each cell is *configuration / best dm-crypt* and *configuration / default "
-             "dm-crypt* for that row, of the medians. Throughput: above 1 is better; "
+             "dm-crypt* for that row. The best dm-crypt configuration of a row is the one "
+             "with the best median; each ratio is the median over the repetitions of the "
+             "ratio within one repetition (the two ran seconds apart in the same fio run, "
+             "so a busy period of the host weighs on both). Throughput: above 1 is better; "
              "latency and CPU per byte: below 1 is better.\n")
+    noise = spread(res)
+    if noise:
+        L.append(f"Run-to-run noise in this run: the fastest repetition of a cell was "
+                 f"{noise:.2f}x its slowest (median over all cells; per cell in "
+                 "`results.csv`, `bw_MBps_min` and `bw_MBps_max`). The paired ratios cancel "
+                 "part of it, not all: read a ratio near 1 as no measured difference. A "
+                 "quieter host or more repetitions (`BENCH_REPS`) narrow it.\n")
     for m in RATIO_METRICS:
         col, higher, head, unit = METRICS[m]
         L.append(f"### {head[0].upper() + head[1:]}\n")
         L.append(md_table(rat, best, rows, configs, m))
         L.append("")
     L.append("CPU per byte is the guest's CPU time on all CPUs (`/proc/stat`: user, nice, "
-             "system, irq, softirq, steal) from just before each fio job starts its I/O to "
-             "just after it ends (fio's `exec_prerun` and `exec_postrun` run "
-             "`bench/cpu-snap`), divided by the bytes fio moved (the device-mapper devices' "
-             "own counters agree, checked by `bench/report.py`). It includes fio's own CPU, "
-             "alike for every configuration, and the job's start-up and tear-down.\n")
+             "system, irq, softirq, steal) between two snapshots that fio takes for each job "
+             "(`exec_prerun` and `exec_postrun` run `bench/cpu-snap`; fio 3.33 runs the "
+             "first once the ramp is over), divided by the bytes fio moved in the job. The "
+             "device-mapper devices' own counters over the same window agree with fio's "
+             "bytes (`bench/report.py` warns when they differ by more than 2%). It includes "
+             "fio's own CPU, alike for every configuration, and the job's tear-down.\n")
     if pngs:
         L.append("## Plots\n")
         for png, title in pngs:
@@ -520,7 +547,8 @@ def main():
     if not xts:
         failures.append("no xts(aes) cipher measurement")
     res = medians(samples, rows, all_configs)
-    rat, best = ratios(res, rows, ["raw"] + configs)
+    by_rep = {(x["rep"], x["row"], x["config"]): x for x in samples}
+    rat, best = ratios(res, by_rep, rows, ["raw"] + configs)
 
     write_csv(os.path.join(args.out, "samples.csv"),
               ["kernel", "rep", "row", "config", "bw_MBps", "iops", "lat_mean_us",
@@ -532,6 +560,7 @@ def main():
                for s in samples])
     header = ["kernel", "accel", "row", "rw", "bs", "iodepth", "numjobs", "config", "reps"]
     header += [METRICS[m][0] for m in ("bw", "iops", "lat", "p99", "cpu")]
+    header += ["bw_MBps_min", "bw_MBps_max"]
     for m in RATIO_METRICS:
         header += [f"{METRICS[m][0]}_vs_best_crypt", f"{METRICS[m][0]}_vs_default_crypt"]
     lines = []
@@ -543,6 +572,7 @@ def main():
             line = [meta.get("kernel"), host.get("accel", ""), row, mx["rw"], mx["bs"],
                     mx["iodepth"], mx["numjobs"], cfg, r["reps"]]
             line += [f"{r[METRICS[m][0]]:.4f}" for m in ("bw", "iops", "lat", "p99", "cpu")]
+            line += [f"{r['bw_min']:.4f}", f"{r['bw_max']:.4f}"]
             for m in RATIO_METRICS:
                 q = rat.get((row, cfg, m), (None, None))
                 line += ["" if v is None else f"{v:.4f}" for v in q]
@@ -557,7 +587,12 @@ def main():
     for m in ("bw", "lat", "cpu"):
         print()
         print(text_table(res, rat, best, rows, shown, m))
-    targets = check_targets(res, rows, xts)
+    targets = check_targets(res, by_rep, rows, xts)
+    noise = spread(res)
+    if noise:
+        print()
+        print(f"run-to-run noise: a cell's fastest repetition was {noise:.2f}x its slowest "
+              "(median over cells)")
     print()
     print("targets of issue #6:")
     for ok, text, val in targets:
