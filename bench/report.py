@@ -392,7 +392,7 @@ def markdown(args, meta, host, xts_driver, xts, xts_per, res, rat, best, rows, c
                  "every number is the median of the repetitions.\n")
     L.append("## How to run\n")
     L.append("```\n"
-             "make bench                    # full run, 6.12 guest (about 20 minutes under TCG)\n"
+             "make bench                    # full run, 6.12 guest (15-25 min under TCG, by host load)\n"
              "make bench BENCH_KERNEL=6.1   # the other pinned kernel\n"
              "make bench BENCH_QUICK=1      # smoke run: 1 repetition of 4 rows, short runs\n"
              "make bench BENCH_REPS=5 BENCH_RUNTIME=5   # longer, steadier\n"
