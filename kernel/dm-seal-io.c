@@ -4,19 +4,26 @@
  *
  * seal_map() allocates the bio that goes to the lower device. For a read
  * it is a clone sharing the caller's pages, submitted at once; when it
- * completes, the data is decrypted in place in process context. For a
- * write it is a bio of bounce pages, which is submitted once the data has
- * been encrypted into it, in process context, from the caller's pages; the
+ * completes, the data is decrypted in place, right there unless that is
+ * hard interrupt context. For a write it is a bio of bounce pages, into
+ * which seal_map() encrypts the caller's data before submitting it; the
  * caller's pages are never written.
  *
- * Each crypto sector is one skcipher request with a plain64 IV. The request
- * lives in the bio's per-io data and is reused for every sector of the bio,
- * so the data path allocates nothing per sector. When the cipher completes
- * asynchronously (-EINPROGRESS, or -EBUSY when backlogged), the callback
- * advances to the next sector and requeues the bio's work item, which
- * carries on in process context. Bios are independent of each other: they
- * run concurrently on an unbound workqueue and share no lock, except that
- * a write which has to wait for bounce pages waits alone.
+ A bio is converted by runners (struct seal_runner) that claim batches of
+ * SEAL_BATCH bytes in turn until none is left. The CPU that has the bio is
+ * always one; a large bio also gets helpers, work items queued on other
+ * CPUs. A helper that has not started by the time everything is claimed is
+ * cancelled, so a busy CPU never holds a bio up. The last runner to finish
+ * finishes the bio.
+ *
+ * Each crypto sector is one skcipher request with a plain64 IV. Each runner
+ * has its request in the bio's per-io data and reuses it for each of its
+ * sectors, so the data path allocates nothing per sector. When the cipher
+ * completes asynchronously (-EINPROGRESS, or -EBUSY when backlogged), the
+ * callback advances to the next sector and queues a work item for the
+ * runner, which carries on in process context. Bios are independent of each other
+ * and share no lock, except that a write which has to wait for bounce pages
+ * waits alone.
  */
 #include <linux/blkdev.h>
 #include <linux/gfp.h>
@@ -27,21 +34,46 @@
 /* Largest write converted as one bio: every page must come from the pool. */
 #define SEAL_MAX_WRITE_SIZE	(BIO_MAX_VECS << PAGE_SHIFT)
 
-static inline struct skcipher_request *seal_io_req(struct seal_io *io)
+/*
+ * What a runner claims at a time: small enough for runners to share a bio
+ * evenly, large enough that claiming costs nothing next to converting.
+ */
+#define SEAL_BATCH		(32 << 10)
+
+/* Each helper of a bio must have at least this much to do. */
+#define SEAL_HELPER_MIN		(64 << 10)
+
+static inline struct seal_runner *seal_io_runner(struct seal_io *io,
+						 unsigned int i)
 {
-	return (void *)io + ALIGN(sizeof(*io), CRYPTO_MINALIGN);
+	return (void *)io + ALIGN(sizeof(*io), CRYPTO_MINALIGN) +
+	       i * io->st->runner_size;
+}
+
+static inline struct skcipher_request *seal_runner_req(struct seal_runner *r)
+{
+	return (void *)r + ALIGN(sizeof(*r), CRYPTO_MINALIGN);
 }
 
 /**
- * seal_per_io_data_size() - per-bio data a target needs with this tfm
- * @tfm: the target's transform
+ * seal_per_io_data_size() - per-bio data a target needs
+ * @st: the target, with its tfm allocated
  *
- * Return: size of struct seal_io plus the skcipher request that follows it.
+ * Sets st->runner_size and st->max_runners.
+ *
+ * Return: size of struct seal_io plus its runners and their skcipher
+ * requests.
  */
-unsigned int seal_per_io_data_size(struct crypto_skcipher *tfm)
+unsigned int seal_per_io_data_size(struct seal_target *st)
 {
+	st->runner_size = ALIGN(sizeof(struct seal_runner), CRYPTO_MINALIGN) +
+			  ALIGN(sizeof(struct skcipher_request) +
+				crypto_skcipher_reqsize(st->tfm),
+				CRYPTO_MINALIGN);
+	st->max_runners = clamp_t(unsigned int, num_possible_cpus(), 1,
+				  SEAL_MAX_RUNNERS);
 	return ALIGN(sizeof(struct seal_io), CRYPTO_MINALIGN) +
-	       sizeof(struct skcipher_request) + crypto_skcipher_reqsize(tfm);
+	       st->max_runners * st->runner_size;
 }
 
 static inline bool seal_io_is_write(struct seal_io *io)
@@ -73,19 +105,28 @@ static void seal_io_end(struct seal_io *io)
 }
 
 /*
- * Point @sg at the next @len bytes of @bio from @iter. Return the number
- * of entries used, or -EIO if the bytes are cut into too many pieces.
+ * Point @sg at the next @len bytes of @bio from @iter. Return 0, or -EIO if
+ * the bytes are cut into too many pieces.
  */
 static int seal_map_sg(struct scatterlist *sg, struct bio *bio,
 		       struct bvec_iter iter, unsigned int len)
 {
+	struct bio_vec bv = bio_iter_iovec(bio, iter);
 	unsigned int n = 0;
+
+	/* The common case: the crypto sector is one piece of one page. */
+	if (likely(bv.bv_len >= len)) {
+		sg_init_table(sg, 1);
+		sg_set_page(sg, bv.bv_page, len, bv.bv_offset);
+		return 0;
+	}
 
 	sg_init_table(sg, SEAL_MAX_SG);
 	while (len) {
-		struct bio_vec bv = bio_iter_iovec(bio, iter);
-		unsigned int piece = min(bv.bv_len, len);
+		unsigned int piece;
 
+		bv = bio_iter_iovec(bio, iter);
+		piece = min(bv.bv_len, len);
 		if (n == SEAL_MAX_SG)
 			return -EIO;
 		sg_set_page(&sg[n++], bv.bv_page, piece, bv.bv_offset);
@@ -93,63 +134,69 @@ static int seal_map_sg(struct scatterlist *sg, struct bio *bio,
 		len -= piece;
 	}
 	sg_mark_end(&sg[n - 1]);
-	return n;
+	return 0;
 }
 
 /*
- * Start the conversion of the crypto sector at the current position.
- * Return 0 when it is done, -EINPROGRESS or -EBUSY when seal_crypt_done()
- * will be called for it, or another negative errno.
+ * Start the conversion of the runner's crypto sector at its current
+ * position. Return 0 when it is done, -EINPROGRESS or -EBUSY when
+ * seal_crypt_done() will be called for it, or another negative errno.
  */
-static int seal_convert_sector(struct seal_io *io)
+static int seal_convert_sector(struct seal_runner *r)
 {
+	struct seal_io *io = r->io;
 	struct seal_target *st = io->st;
-	struct skcipher_request *req = seal_io_req(io);
+	struct skcipher_request *req = seal_runner_req(r);
 	unsigned int len = st->sector_size;
-	struct scatterlist *dst = io->sg_in;
-	u64 iv_sector = io->iv_sector;
-	int r;
+	struct scatterlist *dst = r->sg_in;
+	u64 iv_sector;
+	int err;
 
-	r = seal_map_sg(io->sg_in, io->base, io->iter_in, len);
-	if (r < 0)
-		return r;
+	err = seal_map_sg(r->sg_in, io->base, r->iter_in, len);
+	if (err)
+		return err;
 
 	if (io->bounce) {
-		struct bio_vec bv = bio_iter_iovec(io->bounce, io->iter_out);
+		struct bio_vec bv = bio_iter_iovec(io->bounce, r->iter_out);
 
 		/* Bounce pages are whole pages: a sector never straddles two. */
-		sg_init_table(&io->sg_out, 1);
-		sg_set_page(&io->sg_out, bv.bv_page, len, bv.bv_offset);
-		dst = &io->sg_out;
+		sg_init_table(&r->sg_out, 1);
+		sg_set_page(&r->sg_out, bv.bv_page, len, bv.bv_offset);
+		dst = &r->sg_out;
 	}
 
+	iv_sector = io->sector + st->iv_offset + (r->pos >> SECTOR_SHIFT);
 	if (st->iv_large_sectors)
 		iv_sector >>= st->sector_shift;
-	io->iv[0] = cpu_to_le64(iv_sector);
-	io->iv[1] = 0;
+	r->iv[0] = cpu_to_le64(iv_sector);
+	r->iv[1] = 0;
 
-	skcipher_request_set_crypt(req, io->sg_in, dst, len, (u8 *)io->iv);
-	if (seal_io_is_write(io))
+	skcipher_request_set_crypt(req, r->sg_in, dst, len, (u8 *)r->iv);
+	if (io->bounce)
 		return crypto_skcipher_encrypt(req);
 	return crypto_skcipher_decrypt(req);
 }
 
-static void seal_advance(struct seal_io *io)
+/* Move the runner's position forward by @bytes. */
+static void seal_advance(struct seal_runner *r, unsigned int bytes)
 {
-	unsigned int len = io->st->sector_size;
+	struct seal_io *io = r->io;
 
-	bio_advance_iter(io->base, &io->iter_in, len);
+	bio_advance_iter(io->base, &r->iter_in, bytes);
 	if (io->bounce)
-		bio_advance_iter(io->bounce, &io->iter_out, len);
-	io->iv_sector += len >> SECTOR_SHIFT;
+		bio_advance_iter(io->bounce, &r->iter_out, bytes);
+	r->pos += bytes;
 }
 
-static void seal_crypt_error(struct seal_io *io, int err)
+static void seal_crypt_error(struct seal_runner *r, int err)
 {
+	struct seal_io *io = r->io;
+
 	DMERR_LIMIT("%s a bio at sector %llu failed: %d",
 		    seal_io_is_write(io) ? "Encrypting" : "Decrypting",
 		    (unsigned long long)io->sector, err);
-	io->status = BLK_STS_IOERR;
+	/* Runners may fail together; they all store the same value. */
+	WRITE_ONCE(io->status, BLK_STS_IOERR);
 }
 
 static void seal_free_bounce(struct seal_target *st, struct bio *bounce)
@@ -207,7 +254,7 @@ static struct bio *seal_try_alloc_bounce(struct seal_io *io, gfp_t gfp)
 }
 
 /*
- * Called from seal_map(), never from the workqueue (see seal_io_work()).
+ * Called from seal_map(), never from the workqueue (see seal_runner_work()).
  * The first attempt does not wait. If the pool is short, what was taken
  * goes back and the write waits for pages under bounce_lock: one waiter at
  * a time, so writes that each hold part of the pool cannot starve each
@@ -229,7 +276,10 @@ static struct bio *seal_alloc_bounce(struct seal_io *io)
 	return bounce;
 }
 
-/* All sectors converted, or failed: finish the bio. Process context. */
+/*
+ * All runners done: the bio is converted, or failed: finish the bio. Process context for
+ * writes; for reads, any context but hard interrupt.
+ */
 static void seal_convert_done(struct seal_io *io)
 {
 	if (seal_io_is_write(io) && !io->status) {
@@ -242,56 +292,172 @@ static void seal_convert_done(struct seal_io *io)
 }
 
 /*
- * Convert crypto sectors from the current position until the bio is done
- * or the cipher goes asynchronous. Process context.
+ * Claim the next batch of the bio for @r and move @r there. Return false
+ * when nothing is left.
  */
-static void seal_convert(struct seal_io *io)
+static bool seal_claim(struct seal_runner *r)
 {
-	int r;
+	struct seal_io *io = r->io;
+	unsigned long pos;
 
-	while (!io->status && io->iter_in.bi_size) {
-		r = seal_convert_sector(io);
-		if (r == -EINPROGRESS || r == -EBUSY)
-			return;
-		if (unlikely(r)) {
-			seal_crypt_error(io, r);
-			break;
+	pos = atomic_long_fetch_add(SEAL_BATCH, &io->next);
+	if (pos >= io->size)
+		return false;
+	seal_advance(r, pos - r->pos);
+	r->end = min_t(unsigned long, pos + SEAL_BATCH, io->size);
+	return true;
+}
+
+/*
+ * The bio's own runner has nothing left to claim: helpers that have not
+ * started yet will find nothing either, so take them off their queues
+ * instead of waiting for them.
+ */
+static void seal_cancel_helpers(struct seal_io *io)
+{
+	unsigned int i;
+
+	for (i = 1; i < io->nr_runners; i++)
+		if (cancel_work(&seal_io_runner(io, i)->work))
+			atomic_dec(&io->pending);
+}
+
+/*
+ * Convert crypto sectors, batch after batch, until the bio has none left
+ * or the cipher goes asynchronous. The last runner to finish finishes the
+ * bio.
+ */
+static void seal_runner_run(struct seal_runner *r)
+{
+	struct seal_io *io = r->io;
+	int err;
+
+	for (;;) {
+		while (r->pos < r->end && !READ_ONCE(io->status)) {
+			err = seal_convert_sector(r);
+			if (err == -EINPROGRESS || err == -EBUSY)
+				return;
+			if (unlikely(err)) {
+				seal_crypt_error(r, err);
+				break;
+			}
+			seal_advance(r, io->st->sector_size);
+			if (r->may_sleep)
+				cond_resched();
 		}
-		seal_advance(io);
-		cond_resched();
+		if (READ_ONCE(io->status) || !seal_claim(r))
+			break;
 	}
-	seal_convert_done(io);
+
+	/* The bio's own runner holds a count until the helpers are dealt with. */
+	if (r == seal_io_runner(io, 0))
+		seal_cancel_helpers(io);
+	if (atomic_dec_and_test(&io->pending))
+		seal_convert_done(io);
 }
 
 /*
  * Completion of an asynchronous request. Runs in whatever context the
- * cipher completes in, so it only records the result and hands the bio
- * back to process context.
+ * cipher completes in, so it only records the result and hands the runner
+ * to process context.
  */
 static void seal_crypt_done(crypto_completion_data_t *data, int err)
 {
-	struct seal_io *io = crypto_get_completion_data(data);
+	struct seal_runner *r = crypto_get_completion_data(data);
 
 	/* A backlogged request was started; its completion follows. */
 	if (err == -EINPROGRESS)
 		return;
 
 	if (unlikely(err))
-		seal_crypt_error(io, err);
+		seal_crypt_error(r, err);
 	else
-		seal_advance(io);
-	queue_work(io->st->crypt_wq, &io->work);
+		seal_advance(r, r->io->st->sector_size);
+	r->may_sleep = true;
+	queue_work(r->io->st->crypt_wq, &r->async_work);
 }
 
 /*
- * Process-context half of every bio: reads come here once the ciphertext
- * is in the caller's pages, writes straight from seal_map(); both come back
- * after each asynchronous completion. Nothing here waits for memory, so a
- * bio that holds bounce pages always gets to finish and give them back.
+ * A helper, on another CPU than the one that has its bio. Nothing here
+ * waits for memory, so a bio that holds bounce pages always gets to finish
+ * and give them back.
  */
-static void seal_io_work(struct work_struct *work)
+static void seal_runner_work(struct work_struct *work)
 {
-	seal_convert(container_of(work, struct seal_io, work));
+	seal_runner_run(container_of(work, struct seal_runner, work));
+}
+
+/* Any runner, after an asynchronous completion. Same rules. */
+static void seal_runner_async_work(struct work_struct *work)
+{
+	seal_runner_run(container_of(work, struct seal_runner, async_work));
+}
+
+/* How many runners, the bio's own included, convert a bio of @size bytes. */
+static unsigned int seal_nr_runners(struct seal_target *st, unsigned int size)
+{
+	unsigned int n = min(st->max_runners, size / SEAL_HELPER_MIN);
+
+	return clamp(n, 1U, num_online_cpus());
+}
+
+/* The next online CPU after @cpu, wrapping around. */
+static unsigned int seal_next_cpu(unsigned int cpu)
+{
+	cpu = cpumask_next(cpu, cpu_online_mask);
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first(cpu_online_mask);
+	return cpu;
+}
+
+/*
+ * Convert the bio: queue helpers on other CPUs if it is large, then run
+ * the bio's own runner here. @may_sleep says whether this context may
+ * reschedule.
+ */
+static void seal_convert(struct seal_io *io, bool may_sleep)
+{
+	struct seal_target *st = io->st;
+	struct seal_runner *r;
+	unsigned int i, cpu;
+
+	io->size = io->base->bi_iter.bi_size;
+	io->nr_runners = seal_nr_runners(st, io->size);
+	atomic_long_set(&io->next, 0);
+	atomic_set(&io->pending, io->nr_runners);
+
+	for (i = 0; i < io->nr_runners; i++) {
+		r = seal_io_runner(io, i);
+		r->io = io;
+		r->iter_in = io->base->bi_iter;
+		if (io->bounce)
+			r->iter_out = io->bounce->bi_iter;
+		r->pos = 0;
+		r->end = 0;
+		r->may_sleep = i || may_sleep;
+		INIT_WORK(&r->work, seal_runner_work);
+		INIT_WORK(&r->async_work, seal_runner_async_work);
+		skcipher_request_set_tfm(seal_runner_req(r), st->tfm);
+		skcipher_request_set_callback(seal_runner_req(r),
+					      CRYPTO_TFM_REQ_MAY_BACKLOG,
+					      seal_crypt_done, r);
+	}
+
+	/* A hint: if this task moves, the helpers only spread differently. */
+	cpu = raw_smp_processor_id();
+	for (i = 1; i < io->nr_runners; i++) {
+		cpu = seal_next_cpu(cpu);
+		queue_work_on(cpu, st->crypt_wq, &seal_io_runner(io, i)->work);
+	}
+	seal_runner_run(seal_io_runner(io, 0));
+}
+
+/* A read that completed in hard interrupt context. */
+static void seal_read_work(struct work_struct *work)
+{
+	struct seal_runner *r = container_of(work, struct seal_runner, work);
+
+	seal_convert(r->io, true);
 }
 
 static void seal_read_endio(struct bio *clone)
@@ -305,8 +471,19 @@ static void seal_read_endio(struct bio *clone)
 		seal_io_end(io);
 		return;
 	}
-	/* Completion may be in interrupt context: decrypt in a worker. */
-	queue_work(io->st->crypt_wq, &io->work);
+	/*
+	 * Decrypt right here, unless this is hard interrupt context. The
+	 * first runner's work item is free until seal_convert() sets it up.
+	 */
+	if (unlikely(in_hardirq() || irqs_disabled())) {
+		struct seal_runner *r = seal_io_runner(io, 0);
+
+		r->io = io;
+		INIT_WORK(&r->work, seal_read_work);
+		queue_work(io->st->crypt_wq, &r->work);
+		return;
+	}
+	seal_convert(io, false);
 }
 
 static void seal_submit_read(struct seal_io *io)
@@ -389,20 +566,12 @@ int seal_map(struct dm_target *ti, struct bio *bio)
 	io->base = bio;
 	io->bounce = NULL;
 	io->sector = sector;
-	io->iter_in = bio->bi_iter;
-	io->iv_sector = sector + st->iv_offset;
 	io->status = BLK_STS_OK;
-	INIT_WORK(&io->work, seal_io_work);
-
-	skcipher_request_set_tfm(seal_io_req(io), st->tfm);
-	skcipher_request_set_callback(seal_io_req(io),
-				      CRYPTO_TFM_REQ_MAY_BACKLOG,
-				      seal_crypt_done, io);
 
 	if (op_is_write(bio_op(bio))) {
+		/* map runs in the submitter's process context. */
 		io->bounce = seal_alloc_bounce(io);
-		io->iter_out = io->bounce->bi_iter;
-		queue_work(st->crypt_wq, &io->work);
+		seal_convert(io, true);
 	} else {
 		seal_submit_read(io);
 	}

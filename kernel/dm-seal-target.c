@@ -486,16 +486,20 @@ static int seal_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
+	/*
+	 * Per-CPU, so that the chunks of a large bio run on the CPUs they
+	 * are queued on; high priority, as a bio waits for its last chunk.
+	 */
 	st->crypt_wq = alloc_workqueue("kseald/%s",
-				       WQ_MEM_RECLAIM | WQ_UNBOUND,
-				       num_online_cpus(), devname);
+				       WQ_MEM_RECLAIM | WQ_HIGHPRI |
+				       WQ_CPU_INTENSIVE, 0, devname);
 	if (!st->crypt_wq) {
 		ti->error = "Cannot allocate workqueue";
 		r = -ENOMEM;
 		goto bad;
 	}
 
-	ti->per_io_data_size = seal_per_io_data_size(st->tfm);
+	ti->per_io_data_size = seal_per_io_data_size(st);
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = st->allow_discards;
 	ti->limit_swap_bios = true;

@@ -9,6 +9,7 @@
 #define DM_SEAL_H
 
 #include <crypto/skcipher.h>
+#include <linux/atomic.h>
 #include <linux/bio.h>
 #include <linux/blk_types.h>
 #include <linux/device-mapper.h>
@@ -32,6 +33,12 @@
  * cut a crypto sector into more pieces than this is failed.
  */
 #define SEAL_MAX_SG		(SEAL_MAX_SECTOR_SIZE >> SECTOR_SHIFT)
+
+/*
+ * Most CPUs that convert one bio together. Each costs a runner (about 500
+ * bytes) in the per-io data of every bio.
+ */
+#define SEAL_MAX_RUNNERS	4
 
 /* Bits in seal_target.flags */
 enum {
@@ -83,7 +90,11 @@ struct seal_key_ref {
  * @key: the keyring key @tfm was last loaded from; protected by @key_lock
  * @flags: %SEAL_KEY_VALID, %SEAL_SUSPENDED
  * @key_lock: serialises key messages, suspend/resume and status
- * @crypt_wq: runs encryption and decryption in process context
+ * @crypt_wq: per-CPU workqueue for the helpers that convert parts of large
+ *	bios on other CPUs, for reads that complete in hard interrupt
+ *	context, and for carrying on after asynchronous cipher completions
+ * @max_runners: most CPUs that convert one bio together
+ * @runner_size: bytes of per-io data per runner, request included
  * @bs: bios for read clones and for write bounce bios
  * @page_pool: bounce pages for writes
  * @bounce_lock: lets one write at a time wait for pages from @page_pool, so
@@ -105,6 +116,8 @@ struct seal_target {
 	struct mutex key_lock;		/* key messages vs. suspend, status */
 
 	struct workqueue_struct *crypt_wq;
+	unsigned int max_runners;
+	unsigned int runner_size;
 	struct bio_set bs;
 	mempool_t page_pool;
 	struct mutex bounce_lock;	/* one write waits for pages */
@@ -113,37 +126,66 @@ struct seal_target {
 };
 
 /**
+ * struct seal_runner - one CPU's part in converting a bio
+ * @io: the bio being converted
+ * @work: starts a helper on another CPU; for the bio's own runner, starts
+ *	the conversion of a read that completed in hard interrupt context
+ * @async_work: carries on after an asynchronous cipher completion; apart
+ *	from @work so that cancelling a helper that has not started never
+ *	cancels one that has
+ * @iter_in: position in the bio handed to seal_map() of the next crypto
+ *	sector to convert
+ * @iter_out: position in the bounce bio of the next crypto sector (writes)
+ * @pos: byte offset in the bio of the next crypto sector to convert
+ * @end: end of the batch this runner has claimed
+ * @may_sleep: the runner is in process context and may reschedule
+ * @iv: plain64 IV of the crypto sector being converted
+ * @sg_in: source of the crypto sector being converted
+ * @sg_out: destination of the crypto sector being converted (writes)
+ *
+ * The runner's skcipher request follows in memory, see seal_runner_req().
+ */
+struct seal_runner {
+	struct seal_io *io;
+	struct work_struct work;
+	struct work_struct async_work;
+	struct bvec_iter iter_in;
+	struct bvec_iter iter_out;
+	unsigned int pos;
+	unsigned int end;
+	bool may_sleep;
+	__le64 iv[SEAL_IV_SIZE / sizeof(__le64)];
+	struct scatterlist sg_in[SEAL_MAX_SG];
+	struct scatterlist sg_out;
+};
+
+/**
  * struct seal_io - per-bio state, kept in the bio's per-io data
  * @st: the target
  * @base: the bio handed to seal_map()
  * @bounce: for writes, the bio that carries the ciphertext to the lower
  *	device in bounce pages; NULL for reads, which decrypt in place
- * @work: runs seal_io_work() for this bio
  * @sector: target-relative sector of @base
- * @iter_in: position in @base of the next crypto sector to convert
- * @iter_out: position in @bounce of the next crypto sector (writes)
- * @iv_sector: target-relative sector plus iv_offset of the next crypto
- *	sector, in 512-byte units
+ * @size: bytes to convert
+ * @next: byte offset of the next batch of crypto sectors no runner has
+ *	claimed yet
+ * @pending: runners not yet finished; the last one finishes the bio
+ * @nr_runners: runners taking part, the bio's own and its helpers
  * @status: the first error, or BLK_STS_OK
- * @iv: plain64 IV of the crypto sector being converted
- * @sg_in: source of the crypto sector being converted
- * @sg_out: destination of the crypto sector being converted (writes)
  *
- * The skcipher request follows in memory, see seal_io_req().
+ * st->max_runners runners, each followed by its skcipher request, follow
+ * in memory, see seal_io_runner().
  */
 struct seal_io {
 	struct seal_target *st;
 	struct bio *base;
 	struct bio *bounce;
-	struct work_struct work;
 	sector_t sector;
-	struct bvec_iter iter_in;
-	struct bvec_iter iter_out;
-	u64 iv_sector;
+	unsigned int size;
+	atomic_long_t next;
+	atomic_t pending;
+	unsigned int nr_runners;
 	blk_status_t status;
-	__le64 iv[SEAL_IV_SIZE / sizeof(__le64)];
-	struct scatterlist sg_in[SEAL_MAX_SG];
-	struct scatterlist sg_out;
 };
 
 /*
@@ -157,7 +199,7 @@ static inline bool seal_is_decimal(const char *s)
 }
 
 /* dm-seal-io.c */
-unsigned int seal_per_io_data_size(struct crypto_skcipher *tfm);
+unsigned int seal_per_io_data_size(struct seal_target *st);
 int seal_map(struct dm_target *ti, struct bio *bio);
 
 /* dm-seal-key.c */
