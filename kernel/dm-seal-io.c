@@ -435,7 +435,9 @@ static void seal_convert(struct seal_io *io, bool may_sleep)
 		r->pos = 0;
 		r->end = 0;
 		r->may_sleep = i || may_sleep;
-		INIT_WORK(&r->work, seal_runner_work);
+		/* The bio's own runner may be running from its work item. */
+		if (i)
+			INIT_WORK(&r->work, seal_runner_work);
 		INIT_WORK(&r->async_work, seal_runner_async_work);
 		skcipher_request_set_tfm(seal_runner_req(r), st->tfm);
 		skcipher_request_set_callback(seal_runner_req(r),
