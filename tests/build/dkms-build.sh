@@ -43,8 +43,9 @@ for kver in "$KVER_6_1" "$KVER_6_12"; do
 	ko=$(find "$tmp/modules/$kver" -name 'dm-seal.ko*' 2>/dev/null | head -1)
 	# compressed like the kernel's own modules (6.12: .ko.xz)
 	rel=${ko#"$tmp/modules/$kver/"}
+	rel=${rel%.xz} rel=${rel%.zst} rel=${rel%.gz}
 	ktap_same "$kver: installed as updates/dkms/dm-seal.ko, built for $kver" \
-		"${rel%.ko.*}.ko $(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1)" \
+		"$rel $(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1)" \
 		"updates/dkms/dm-seal.ko $kver"
 done
 status=$(dkms status -m "$name" -v "$version" "${dkms_opts[@]}" 2>&1)
