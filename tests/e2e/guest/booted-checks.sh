@@ -135,8 +135,10 @@ say "dmsetup table --showkeys sealroot: $table"
 result no-readable-dek $rc
 
 # 5. The kernel said nothing alarming while the initramfs unlocked and the system came up.
-bad=$(dmesg | grep -E 'BUG:|Oops|WARNING:|Kernel panic|general protection fault|UBSAN:|KASAN:|blocked for more than|soft lockup')
-[ -n "$bad" ] && echo "$bad" | sed 's/^/# kernel: /'
+pattern='BUG:|Oops|WARNING:|Kernel panic|general protection fault|UBSAN:|KASAN:|blocked for more than|soft lockup'
+bad=$(dmesg | grep -E "$pattern")
+# the first report with what follows it (the stack), for whoever reads the transcript
+[ -n "$bad" ] && dmesg | grep -E -m1 -A30 "$pattern" | sed 's/^/# kernel: /'
 result kernel-log-clean $([ -z "$bad" ] && echo 0 || echo 1)
 
 cd / && rm -rf "$work"
