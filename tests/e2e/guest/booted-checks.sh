@@ -91,20 +91,35 @@ else
 	say "could not re-create the primary key (Name ${name:-?} vs $primary)"
 	rc=1
 fi
-if tpm2_load -Q -C prim.ctx -u pub.bin -r priv.bin -c obj.ctx 2>load.err; then
+# a transport timeout (swtpm starved on a loaded host) is not an answer: ask again
+tpm_retry()
+{
+	local i
+	for i in 1 2 3; do
+		"$@" 2>tpm.err && return 0
+		grep -qiE 'timer expired|timed out' tpm.err || return 1
+		say "$1: TPM transport timeout (try $i of 3)"
+	done
+	return 1
+}
+if tpm_retry tpm2_load -Q -C prim.ctx -u pub.bin -r priv.bin -c obj.ctx; then
 	say "sealed object loaded"
 	tpm2_flushcontext -t >/dev/null 2>&1
 	tpm2_startauthsession -Q --policy-session -S session.ctx &&
-		tpm2_policypcr -Q -S session.ctx -l "sha256:$pcrs" &&
-		if tpm2_unseal -c obj.ctx -p session:session.ctx > secret.bin 2>unseal.err; then
-			say "tpm2_unseal RETURNED THE SECRET ($(stat -c %s secret.bin) bytes)"
-			rc=1
-		else
-			say "tpm2_unseal refused: $(grep -m1 -i 'err\|fail' unseal.err)"
-		fi
+		tpm2_policypcr -Q -S session.ctx -l "sha256:$pcrs"
+	if tpm2_unseal -c obj.ctx -p session:session.ctx > secret.bin 2>unseal.err; then
+		say "tpm2_unseal RETURNED THE SECRET ($(stat -c %s secret.bin) bytes)"
+		rc=1
+	elif grep -qiE 'policy check failed|0x0*99d' unseal.err; then
+		# TPM_RC_POLICY_FAIL: the PCRs are not what the policy wants
+		say "tpm2_unseal refused: $(grep -m1 -iE 'policy check failed|0x0*99d' unseal.err)"
+	else
+		say "tpm2_unseal failed, but not on the policy: $(tail -1 unseal.err)"
+		rc=1
+	fi
 	tpm2_flushcontext session.ctx >/dev/null 2>&1
 else
-	say "tpm2_load failed: $(head -1 load.err)"
+	say "tpm2_load failed: $(head -1 tpm.err)"
 	rc=1
 fi
 shred -u secret.bin 2>/dev/null
