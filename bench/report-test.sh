@@ -105,9 +105,9 @@ check "throughput vs default dm-crypt" \
 check "latency vs best dm-crypt is against the lowest latency" \
 	near "$(field "$csv" rand-read-4k-qd1 seal-4k lat_mean_us_vs_best_crypt)" 0.625
 # 300 MB moved per window, ticks per window 3 * t: CPU-ms per MiB = 30 t / (300e6 / 2^20).
-check "CPU per byte from the snapshots and fio's bytes" \
+check "CPU per byte from the snapshots and the device's counters" \
 	near "$(field "$csv" seq-read-1M-qd1 seal-4k cpu_ms_per_MiB)" "$(/usr/bin/python3 -c 'print(30 * 90 / (300e6 / 2**20))')"
-check "CPU per byte of the raw disk (no device counters)" \
+check "CPU per byte of the raw disk from fio's throughput" \
 	near "$(field "$csv" seq-read-1M-qd1 raw cpu_ms_per_MiB_vs_default_crypt)" 0.05
 check "every measurement in samples.csv" [ "$(wc -l < "$work/out/samples.csv")" = 37 ]
 check "latency target vs default passes" grep -q 'PASS  seal-4k: 4k random read QD1 mean latency <= 0.7x default dm-crypt: 0.25x' "$work/stdout"
