@@ -9,7 +9,7 @@
  * which seal_map() encrypts the caller's data before submitting it; the
  * caller's pages are never written.
  *
- A bio is converted by runners (struct seal_runner) that claim batches of
+ * A bio is converted by runners (struct seal_runner) that claim batches of
  * SEAL_BATCH bytes in turn until none is left. The CPU that has the bio is
  * always one; a large bio also gets helpers, work items queued on other
  * CPUs. A helper that has not started by the time everything is claimed is
