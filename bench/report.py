@@ -404,7 +404,7 @@ def markdown(args, meta, host, xts_driver, xts, xts_per, res, rat, best, rows, c
              "`build/bench/results.csv` (medians and ratios), `build/bench/samples.csv` "
              "(every measurement), the plots and this page (a quick or partial run writes "
              "`build/bench/performance.md` instead). It exits non-zero only when a "
-             "measurement failed, never because a target was missed. `bench/report-test.sh` "
+             "measurement failed, never because a target was missed. `tests/build/bench-report.sh` "
              "checks the report generator on made-up data in a second (`make bench` runs "
              "it before booting the guest).\n")
     L.append("## This run\n")

@@ -3,19 +3,14 @@
 # bench/report.py on made-up guest output whose answers are known: medians over the
 # repetitions, ratios to the best and to the default dm-crypt, CPU per byte from the CPU
 # snapshots, the targets' PASS/FAIL, and a failed measurement turning into exit status 1.
-# Native and quick (no guest, no plots); `make bench` runs it before it boots the guest.
+# Native and quick (no guest, no plots): part of `make check`, and `make bench` runs it
+# before it boots the guest.
 set -uo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/ktap.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-
-check() # NAME COMMAND...: one result line
-{
-	local name=$1
-	shift
-	if "$@"; then echo "ok - $name"; else echo "not ok - $name"; failures=$((failures + 1)); fi
-}
+ktap_begin
 
 # make_raw DIR: the output of a guest run with 3 repetitions of 2 rows.
 make_raw()
@@ -95,35 +90,34 @@ make_raw "$work/raw"
 /usr/bin/python3 "$top/bench/report.py" "$work/raw" "$work/out" --no-plots > "$work/stdout" 2>&1
 rc=$?
 csv=$work/out/results.csv
-check "the report exits 0 when every measurement is there" [ $rc = 0 ]
-check "median throughput" near "$(field "$csv" seq-read-1M-qd1 seal-4k bw_MBps)" 100
-check "median mean latency" near "$(field "$csv" rand-read-4k-qd1 seal-4k lat_mean_us)" 100
-check "throughput vs best dm-crypt" \
+ktap_check "the report exits 0 when every measurement is there" [ $rc = 0 ]
+ktap_check "median throughput" near "$(field "$csv" seq-read-1M-qd1 seal-4k bw_MBps)" 100
+ktap_check "median mean latency" near "$(field "$csv" rand-read-4k-qd1 seal-4k lat_mean_us)" 100
+ktap_check "throughput vs best dm-crypt" \
 	near "$(field "$csv" seq-read-1M-qd1 seal-4k bw_MBps_vs_best_crypt)" 1.3333
-check "throughput vs default dm-crypt" \
+ktap_check "throughput vs default dm-crypt" \
 	near "$(field "$csv" seq-read-1M-qd1 seal-512 bw_MBps_vs_default_crypt)" 1.3333
-check "latency vs best dm-crypt is against the lowest latency" \
+ktap_check "latency vs best dm-crypt is against the lowest latency" \
 	near "$(field "$csv" rand-read-4k-qd1 seal-4k lat_mean_us_vs_best_crypt)" 0.625
 # 300 MB moved per window, ticks per window 3 * t: CPU-ms per MiB = 30 t / (300e6 / 2^20).
-check "CPU per byte from the snapshots and the device's counters" \
+ktap_check "CPU per byte from the snapshots and the device's counters" \
 	near "$(field "$csv" seq-read-1M-qd1 seal-4k cpu_ms_per_MiB)" "$(/usr/bin/python3 -c 'print(30 * 90 / (300e6 / 2**20))')"
-check "CPU per byte of the raw disk from fio's throughput" \
+ktap_check "CPU per byte of the raw disk from fio's throughput" \
 	near "$(field "$csv" seq-read-1M-qd1 raw cpu_ms_per_MiB_vs_default_crypt)" 0.05
-check "every measurement in samples.csv" [ "$(wc -l < "$work/out/samples.csv")" = 37 ]
-check "latency target vs default passes" grep -q 'PASS  seal-4k: 4k random read QD1 mean latency <= 0.7x default dm-crypt: 0.25x' "$work/stdout"
-check "latency target vs no-workqueue fails" grep -q 'FAIL  seal-512: 4k random read QD1 mean latency <= 1.0x dm-crypt without workqueues: 1.12x' "$work/stdout"
-check "single-stream target" grep -q 'PASS  seal-4k: seq-read-1M-qd1 (single stream) throughput >= 1.3x best dm-crypt: 1.33x' "$work/stdout"
-check "a row that was not run is n/a" grep -q 'n/a   seal-4k: seq-write-1M-qd1' "$work/stdout"
-check "cipher bound target" grep -q 'PASS  seal-4k: sequential throughput >= 0.9x xts(aes) on one CPU (4096-byte units): worst 1.00x' "$work/stdout"
-check "every-row throughput target" grep -q 'FAIL  seal-512: every row throughput >= 1.0x best dm-crypt: worst 0.88x (rand-read-4k-qd1), 1 of 2 rows miss' "$work/stdout"
-check "the Markdown report" grep -q '^| PASS | seal-4k: 4k random read QD1' "$work/out/performance.md"
+ktap_check "every measurement in samples.csv" [ "$(wc -l < "$work/out/samples.csv")" = 37 ]
+ktap_check "latency target vs default passes" grep -q 'PASS  seal-4k: 4k random read QD1 mean latency <= 0.7x default dm-crypt: 0.25x' "$work/stdout"
+ktap_check "latency target vs no-workqueue fails" grep -q 'FAIL  seal-512: 4k random read QD1 mean latency <= 1.0x dm-crypt without workqueues: 1.12x' "$work/stdout"
+ktap_check "single-stream target" grep -q 'PASS  seal-4k: seq-read-1M-qd1 (single stream) throughput >= 1.3x best dm-crypt: 1.33x' "$work/stdout"
+ktap_check "a row that was not run is n/a" grep -q 'n/a   seal-4k: seq-write-1M-qd1' "$work/stdout"
+ktap_check "cipher bound target" grep -q 'PASS  seal-4k: sequential throughput >= 0.9x xts(aes) on one CPU (4096-byte units): worst 1.00x' "$work/stdout"
+ktap_check "every-row throughput target" grep -q 'FAIL  seal-512: every row throughput >= 1.0x best dm-crypt: worst 0.88x (rand-read-4k-qd1), 1 of 2 rows miss' "$work/stdout"
+ktap_check "the Markdown report" grep -q '^| PASS | seal-4k: 4k random read QD1' "$work/out/performance.md"
 
 # A failed fio run is a failed measurement: exit 1, named.
 sed -i 's/^2 rand-read-4k-qd1 ok/2 rand-read-4k-qd1 fail/' "$work/raw/runs.tsv"
 /usr/bin/python3 "$top/bench/report.py" "$work/raw" "$work/out2" --no-plots > "$work/stdout2" 2>&1
 rc=$?
-check "a failed fio run makes the report exit 1" [ $rc = 1 ]
-check "and it is named" grep -q 'repetition 2 row rand-read-4k-qd1: fio failed' "$work/stdout2"
+ktap_check "a failed fio run makes the report exit 1" [ $rc = 1 ]
+ktap_check "and it is named" grep -q 'repetition 2 row rand-read-4k-qd1: fio failed' "$work/stdout2"
 
-echo "$failures failed"
-[ $failures = 0 ]
+ktap_end
