@@ -63,7 +63,12 @@ read_all()
 	rm -f "$2.a" "$2.b"
 }
 
-raw() { dd if="$1" of="$2" bs=512 skip=8 count=$region iflag=direct status=none; }
+# raw DEV FILE: the region's ciphertext on the disk, 8 sectors in.
+raw()
+{
+	dd if="$1" of="$2" bs=1M skip=4096 count=$((region_mib << 20)) \
+		iflag=direct,skip_bytes,count_bytes status=none
+}
 
 helper_runs()
 {
@@ -92,7 +97,8 @@ for disk in "$ram" "$virtio"; do
 		dmsetup create par-crypt --table "$(table crypt "$disk" "$ss")"
 		read_all /dev/mapper/par-crypt "$work/back2"
 		ktap_check "$name: dm-crypt reads what seal wrote" cmp "$work/plain" "$work/back2"
-		dd if=/dev/zero of="$disk" bs=512 seek=8 count=$region oflag=direct status=none
+		dd if=/dev/zero of="$disk" bs=1M seek=4096 count=$((region_mib << 20)) \
+			oflag=direct,seek_bytes iflag=count_bytes status=none
 		dd if="$work/plain" of=/dev/mapper/par-crypt bs=1M oflag=direct status=none
 		dmsetup remove par-crypt
 		raw "$disk" "$work/r2"
