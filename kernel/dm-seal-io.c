@@ -21,9 +21,13 @@
  * sectors, so the data path allocates nothing per sector. When the cipher
  * completes asynchronously (-EINPROGRESS, or -EBUSY when backlogged), the
  * callback advances to the next sector and queues a work item for the
- * runner, which carries on in process context. Bios are independent of each other
- * and share no lock, except that a write which has to wait for bounce pages
- * waits alone.
+ * runner, which carries on in process context. Bios are independent of
+ * each other; they share only the mapping's stash of bounce pages (a
+ * spinlock taken once per write to take pages and once to give them back),
+ * and a write which has to wait for bounce pages waits alone.
+ *
+ * A REQ_NOWAIT bio (io_uring's first attempt) never waits here: when it
+ * would, it is completed with BLK_STS_AGAIN and retried by its submitter.
  */
 #include <linux/blkdev.h>
 #include <linux/gfp.h>
@@ -199,13 +203,83 @@ static void seal_crypt_error(struct seal_runner *r, int err)
 	WRITE_ONCE(io->status, BLK_STS_IOERR);
 }
 
+/**
+ * seal_stash_init() - set up a mapping's stash of bounce pages, empty
+ * @st: the target, before anything that seal_stash_release() may follow
+ */
+void seal_stash_init(struct seal_target *st)
+{
+	INIT_LIST_HEAD(&st->stash);
+	st->stash_nr = 0;
+	spin_lock_init(&st->stash_lock);
+}
+
+/**
+ * seal_stash_release() - give the stashed bounce pages back
+ * @st: the target, with no write in flight
+ */
+void seal_stash_release(struct seal_target *st)
+{
+	struct page *page, *next;
+	unsigned long flags;
+	LIST_HEAD(pages);
+
+	spin_lock_irqsave(&st->stash_lock, flags);
+	list_splice_init(&st->stash, &pages);
+	st->stash_nr = 0;
+	spin_unlock_irqrestore(&st->stash_lock, flags);
+
+	list_for_each_entry_safe(page, next, &pages, lru) {
+		list_del(&page->lru);
+		mempool_free(page, &st->page_pool);
+	}
+}
+
+/* Move up to @nr stashed pages to @pages; return how many. */
+static unsigned int seal_stash_take(struct seal_target *st,
+				    struct list_head *pages, unsigned int nr)
+{
+	unsigned long flags;
+	struct page *page;
+	unsigned int n;
+
+	spin_lock_irqsave(&st->stash_lock, flags);
+	for (n = 0; n < nr && !list_empty(&st->stash); n++) {
+		page = list_first_entry(&st->stash, struct page, lru);
+		list_move(&page->lru, pages);
+	}
+	st->stash_nr -= n;
+	spin_unlock_irqrestore(&st->stash_lock, flags);
+	return n;
+}
+
+/*
+ * A write waiting in mempool_alloc() is woken only by mempool_free(): while
+ * the pool is below its reserve, pages go back to it, not to the stash.
+ */
+static bool seal_pool_short(struct seal_target *st)
+{
+	return READ_ONCE(st->page_pool.curr_nr) < st->page_pool.min_nr;
+}
+
+/* Each bvec of a bounce bio is one whole page, see seal_try_alloc_bounce(). */
 static void seal_free_bounce(struct seal_target *st, struct bio *bounce)
 {
-	struct bvec_iter_all iter_all;
-	struct bio_vec *bv;
+	struct bio_vec *bv = bounce->bi_io_vec;
+	unsigned long flags;
+	unsigned short i = 0;
 
-	bio_for_each_segment_all(bv, bounce, iter_all)
-		mempool_free(bv->bv_page, &st->page_pool);
+	/* Writes may complete in hard interrupt context. */
+	if (!seal_pool_short(st)) {
+		spin_lock_irqsave(&st->stash_lock, flags);
+		while (i < bounce->bi_vcnt && st->stash_nr < SEAL_STASH_PAGES) {
+			list_add(&bv[i++].bv_page->lru, &st->stash);
+			st->stash_nr++;
+		}
+		spin_unlock_irqrestore(&st->stash_lock, flags);
+	}
+	for (; i < bounce->bi_vcnt; i++)
+		mempool_free(bv[i].bv_page, &st->page_pool);
 	bio_put(bounce);
 }
 
@@ -228,16 +302,25 @@ static struct bio *seal_try_alloc_bounce(struct seal_io *io, gfp_t gfp)
 	struct seal_target *st = io->st;
 	struct bio *base = io->base;
 	unsigned int size = base->bi_iter.bi_size;
+	unsigned int nr_pages = DIV_ROUND_UP(size, PAGE_SIZE);
 	unsigned int left, len;
 	struct bio *bounce;
 	struct page *page;
+	LIST_HEAD(stashed);
 
-	bounce = bio_alloc_bioset(st->dev->bdev, DIV_ROUND_UP(size, PAGE_SIZE),
-				  base->bi_opf, GFP_NOIO, &st->bs);
+	bounce = bio_alloc_bioset(st->dev->bdev, nr_pages, base->bi_opf,
+				  gfp & ~__GFP_HIGHMEM, &st->bs);
+	if (!bounce)
+		return NULL;
 
+	seal_stash_take(st, &stashed, nr_pages);
 	for (left = size; left; left -= len) {
 		len = min_t(unsigned int, left, PAGE_SIZE);
-		page = mempool_alloc(&st->page_pool, gfp);
+		page = list_first_entry_or_null(&stashed, struct page, lru);
+		if (page)
+			list_del(&page->lru);
+		else
+			page = mempool_alloc(&st->page_pool, gfp);
 		if (!page) {
 			seal_free_bounce(st, bounce);
 			return NULL;
@@ -255,10 +338,10 @@ static struct bio *seal_try_alloc_bounce(struct seal_io *io, gfp_t gfp)
 
 /*
  * Called from seal_map(), never from the workqueue (see seal_runner_work()).
- * The first attempt does not wait. If the pool is short, what was taken
- * goes back and the write waits for pages under bounce_lock: one waiter at
- * a time, so writes that each hold part of the pool cannot starve each
- * other.
+ * The first attempt does not wait; for a REQ_NOWAIT bio it is the only one.
+ * If the pool is short, what was taken goes back and the write waits for
+ * pages under bounce_lock: one waiter at a time, so writes that each hold
+ * part of the pool cannot starve each other.
  */
 static struct bio *seal_alloc_bounce(struct seal_io *io)
 {
@@ -267,7 +350,7 @@ static struct bio *seal_alloc_bounce(struct seal_io *io)
 
 	bounce = seal_try_alloc_bounce(io, GFP_NOWAIT | __GFP_NOWARN |
 					   __GFP_HIGHMEM);
-	if (likely(bounce))
+	if (likely(bounce) || (io->base->bi_opf & REQ_NOWAIT))
 		return bounce;
 
 	mutex_lock(&st->bounce_lock);
@@ -488,16 +571,22 @@ static void seal_read_endio(struct bio *clone)
 	seal_convert(io, false);
 }
 
-static void seal_submit_read(struct seal_io *io)
+/* Return false if a REQ_NOWAIT bio would have to wait for a clone. */
+static bool seal_submit_read(struct seal_io *io)
 {
 	struct seal_target *st = io->st;
 	struct bio *clone;
 
-	clone = bio_alloc_clone(st->dev->bdev, io->base, GFP_NOIO, &st->bs);
+	clone = bio_alloc_clone(st->dev->bdev, io->base,
+				io->base->bi_opf & REQ_NOWAIT ?
+				GFP_NOWAIT | __GFP_NOWARN : GFP_NOIO, &st->bs);
+	if (!clone)
+		return false;
 	clone->bi_iter.bi_sector = st->start + io->sector;
 	clone->bi_private = io;
 	clone->bi_end_io = seal_read_endio;
 	dm_submit_bio_remap(io->base, clone);
+	return true;
 }
 
 static int seal_remap(struct dm_target *ti, struct bio *bio)
@@ -570,12 +659,27 @@ int seal_map(struct dm_target *ti, struct bio *bio)
 	io->sector = sector;
 	io->status = BLK_STS_OK;
 
+	/*
+	 * DM_TARGET_NOWAIT: a REQ_NOWAIT bio goes down with the flag, so it
+	 * can only be taken if the lower device honours it too.
+	 */
+	if (unlikely(bio->bi_opf & REQ_NOWAIT) &&
+	    !bdev_nowait(st->dev->bdev))
+		goto would_block;
+
 	if (op_is_write(bio_op(bio))) {
 		/* map runs in the submitter's process context. */
 		io->bounce = seal_alloc_bounce(io);
+		if (unlikely(!io->bounce))
+			goto would_block;
 		seal_convert(io, true);
-	} else {
-		seal_submit_read(io);
+	} else if (unlikely(!seal_submit_read(io))) {
+		goto would_block;
 	}
+	return DM_MAPIO_SUBMITTED;
+
+would_block:
+	/* The submitter tries again where it may wait (io_uring: io-wq). */
+	bio_wouldblock_error(bio);
 	return DM_MAPIO_SUBMITTED;
 }

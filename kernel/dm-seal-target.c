@@ -118,6 +118,8 @@ static void seal_postsuspend(struct dm_target *ti)
 	mutex_lock(&st->key_lock);
 	set_bit(SEAL_SUSPENDED, &st->flags);
 	mutex_unlock(&st->key_lock);
+	/* No write is in flight: a suspended mapping holds no spare pages. */
+	seal_stash_release(st);
 }
 
 static int seal_preresume(struct dm_target *ti)
@@ -239,6 +241,7 @@ static void seal_dtr(struct dm_target *ti)
 	if (st->crypt_wq)
 		destroy_workqueue(st->crypt_wq);
 	bioset_exit(&st->bs);
+	seal_stash_release(st);
 	mempool_exit(&st->page_pool);
 	for (i = 0; i < SEAL_STAT_NR; i++)
 		percpu_counter_destroy(&st->stats[i]);
@@ -383,6 +386,7 @@ static int seal_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->private = st;
 	mutex_init(&st->key_lock);
 	mutex_init(&st->bounce_lock);
+	seal_stash_init(st);
 	st->sector_size = SECTOR_SIZE;
 
 	/* <cipher> */
@@ -516,6 +520,7 @@ static struct target_type seal_target = {
 	.name		= "seal",
 	.version	= {1, 0, 0},
 	.module		= THIS_MODULE,
+	.features	= DM_TARGET_NOWAIT,
 	.ctr		= seal_ctr,
 	.dtr		= seal_dtr,
 	.map		= seal_map,

@@ -17,6 +17,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu_counter.h>
 #include <linux/scatterlist.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
 
@@ -39,6 +40,14 @@
  * bytes) in the per-io data of every bio.
  */
 #define SEAL_MAX_RUNNERS	4
+
+/*
+ * Bounce pages a mapping keeps for reuse after its writes complete: two of
+ * the largest writes. A page from the page allocator is zeroed first on
+ * kernels with init_on_alloc (Debian's default), which costs as much as
+ * copying it; a kept page holds only ciphertext.
+ */
+#define SEAL_STASH_PAGES	(2 * BIO_MAX_VECS)
 
 /* Bits in seal_target.flags */
 enum {
@@ -99,6 +108,10 @@ struct seal_key_ref {
  * @page_pool: bounce pages for writes
  * @bounce_lock: lets one write at a time wait for pages from @page_pool, so
  *	that partial allocations cannot deadlock the pool
+ * @stash: bounce pages kept for reuse, at most %SEAL_STASH_PAGES, linked
+ *	through page->lru; protected by @stash_lock
+ * @stash_nr: pages on @stash
+ * @stash_lock: protects @stash and @stash_nr
  * @stats: counters reported by STATUSTYPE_INFO, indexed by enum seal_stat
  */
 struct seal_target {
@@ -121,6 +134,9 @@ struct seal_target {
 	struct bio_set bs;
 	mempool_t page_pool;
 	struct mutex bounce_lock;	/* one write waits for pages */
+	struct list_head stash;
+	unsigned int stash_nr;
+	spinlock_t stash_lock;		/* @stash, @stash_nr */
 
 	struct percpu_counter stats[SEAL_STAT_NR];
 };
@@ -201,6 +217,8 @@ static inline bool seal_is_decimal(const char *s)
 /* dm-seal-io.c */
 unsigned int seal_per_io_data_size(struct seal_target *st);
 int seal_map(struct dm_target *ti, struct bio *bio);
+void seal_stash_init(struct seal_target *st);
+void seal_stash_release(struct seal_target *st);
 
 /* dm-seal-key.c */
 int seal_key_parse(char *arg, struct seal_key_ref *ref, char **error);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xts-speed: how fast the kernel's "xts(aes)" runs on one CPU.
+ * xts-speed: how fast the kernel's "xts(aes)" runs on one CPU, and on all.
  *
  * A measuring instrument for `make bench`, never a part of dm-seal. On load it
  * allocates the "xts(aes)" skcipher that dm-crypt and seal get, sets a random
@@ -11,6 +11,16 @@
  *
  *   xts_speed: driver <name> cpu <n> size <bytes> <encrypt|decrypt>
  *              bytes <n> ns <n> mbps <MB/s>
+ *
+ * With all=1 the same runs on every online CPU at once, one bound thread per
+ * CPU, each with its own buffers and request, started together; then one
+ * line per measurement gives the sum over the CPUs:
+ *
+ *   xts_speed: driver <name> cpus <n> size <bytes> <encrypt|decrypt>
+ *              bytes <sum> ns <longest> mbps <sum of each CPU's MB/s>
+ *
+ * That is what splitting one bio across CPUs can reach on this machine at
+ * best: under an emulator the CPUs may not scale.
  *
  * Encryption is out of place (like a write), decryption in place (like a read).
  */
@@ -31,6 +41,8 @@
 
 #define XTS_SPEED_KEY_SIZE	64	/* AES-256-XTS */
 #define XTS_SPEED_MAX_SIZE	65536
+/* Between two cells, so that a late thread never eats into the next one. */
+#define XTS_SPEED_GAP_MS	20
 
 static unsigned int msecs = 1000;
 module_param(msecs, uint, 0444);
@@ -40,19 +52,71 @@ static unsigned int cpu;
 module_param(cpu, uint, 0444);
 MODULE_PARM_DESC(cpu, "the CPU to measure on (default 0)");
 
+static bool all;
+module_param(all, bool, 0444);
+MODULE_PARM_DESC(all, "measure on every online CPU at once (default: one CPU)");
+
 static const unsigned int xts_speed_sizes[] = { 512, 4096, 65536 };
+
+/* A cell is one size in one direction: encrypt, then decrypt, per size. */
+#define XTS_SPEED_CELLS		(2 * ARRAY_SIZE(xts_speed_sizes))
+
+static inline unsigned int xts_speed_cell_size(unsigned int cell)
+{
+	return xts_speed_sizes[cell / 2];
+}
+
+static inline bool xts_speed_cell_enc(unsigned int cell)
+{
+	return !(cell % 2);
+}
 
 struct xts_speed {
 	struct crypto_skcipher *tfm;
-	u8 *src;
-	u8 *dst;
-	int err;
+	u64 base_ns;			/* when the first cell starts */
+	atomic_t running;
 	struct completion done;
 };
 
-/* Run one direction at one size for msecs; print the result. */
-static int xts_speed_one(struct xts_speed *s, unsigned int size, bool enc)
+struct xts_speed_thread {
+	struct xts_speed *s;
+	struct task_struct *task;
+	unsigned int cpu;
+	u8 *src;
+	u8 *dst;
+	u64 bytes[XTS_SPEED_CELLS];
+	u64 ns[XTS_SPEED_CELLS];
+	int err;
+};
+
+/*
+ * Every thread runs cell i from base_ns + i * (msecs + gap) for msecs, so
+ * the CPUs measure the same cell at the same time without waiting for each
+ * other.
+ */
+static u64 xts_speed_cell_start(struct xts_speed *s, unsigned int cell)
 {
+	return s->base_ns +
+	       (u64)cell * (msecs + XTS_SPEED_GAP_MS) * NSEC_PER_MSEC;
+}
+
+static void xts_speed_sleep_until(u64 when)
+{
+	u64 now = ktime_get_ns();
+
+	if (now < when) {
+		ktime_t delta = ns_to_ktime(when - now);
+
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		schedule_hrtimeout(&delta, HRTIMER_MODE_REL);
+	}
+}
+
+/* Run one cell for msecs from its start time. */
+static int xts_speed_cell(struct xts_speed_thread *t, unsigned int cell)
+{
+	unsigned int size = xts_speed_cell_size(cell);
+	bool enc = xts_speed_cell_enc(cell);
 	struct skcipher_request *req;
 	struct scatterlist sg_src, sg_dst;
 	DECLARE_CRYPTO_WAIT(wait);
@@ -60,15 +124,16 @@ static int xts_speed_one(struct xts_speed *s, unsigned int size, bool enc)
 	__le64 iv[2];
 	int err = 0;
 
-	req = skcipher_request_alloc(s->tfm, GFP_KERNEL);
+	req = skcipher_request_alloc(t->s->tfm, GFP_KERNEL);
 	if (!req)
 		return -ENOMEM;
 	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
 				      CRYPTO_TFM_REQ_MAY_SLEEP,
 				      crypto_req_done, &wait);
-	sg_init_one(&sg_src, s->src, size);
-	sg_init_one(&sg_dst, enc ? s->dst : s->src, size);
+	sg_init_one(&sg_src, t->src, size);
+	sg_init_one(&sg_dst, enc ? t->dst : t->src, size);
 
+	xts_speed_sleep_until(xts_speed_cell_start(t->s, cell));
 	start = ktime_get_ns();
 	end = start + (u64)msecs * NSEC_PER_MSEC;
 	do {
@@ -87,75 +152,145 @@ static int xts_speed_one(struct xts_speed *s, unsigned int size, bool enc)
 	} while (now < end);
 	skcipher_request_free(req);
 	if (err) {
-		pr_err("size %u %s failed: %d\n", size,
+		pr_err("cpu %u size %u %s failed: %d\n", t->cpu, size,
 		       enc ? "encrypt" : "decrypt", err);
 		return err;
 	}
-	now -= start;
-	pr_info("driver %s cpu %u size %u %s bytes %llu ns %llu mbps %llu\n",
-		crypto_skcipher_driver_name(s->tfm), raw_smp_processor_id(),
-		size, enc ? "encrypt" : "decrypt", bytes, now,
-		div64_u64(bytes * 1000, now));
+	t->bytes[cell] = bytes;
+	t->ns[cell] = now - start;
 	return 0;
 }
 
-static int xts_speed_thread(void *data)
+static int xts_speed_thread_fn(void *data)
 {
-	struct xts_speed *s = data;
-	unsigned int i;
+	struct xts_speed_thread *t = data;
+	unsigned int cell;
 	int err = 0;
 
-	for (i = 0; i < ARRAY_SIZE(xts_speed_sizes) && !err; i++) {
-		err = xts_speed_one(s, xts_speed_sizes[i], true);
-		if (!err)
-			err = xts_speed_one(s, xts_speed_sizes[i], false);
+	for (cell = 0; cell < XTS_SPEED_CELLS && !err; cell++)
+		err = xts_speed_cell(t, cell);
+	t->err = err;
+	if (atomic_dec_and_test(&t->s->running))
+		complete(&t->s->done);
+	return 0;
+}
+
+static u64 xts_speed_mbps(u64 bytes, u64 ns)
+{
+	return ns ? div64_u64(bytes * 1000, ns) : 0;
+}
+
+static void xts_speed_report(struct xts_speed *s, struct xts_speed_thread *t,
+			     unsigned int nr)
+{
+	const char *driver = crypto_skcipher_driver_name(s->tfm);
+	unsigned int cell, i;
+
+	for (cell = 0; cell < XTS_SPEED_CELLS; cell++) {
+		u64 bytes = 0, ns = 0, mbps = 0;
+
+		for (i = 0; i < nr; i++) {
+			bytes += t[i].bytes[cell];
+			ns = max(ns, t[i].ns[cell]);
+			mbps += xts_speed_mbps(t[i].bytes[cell], t[i].ns[cell]);
+		}
+		pr_info("driver %s %s %u size %u %s bytes %llu ns %llu mbps %llu\n",
+			driver, all ? "cpus" : "cpu", all ? nr : t[0].cpu,
+			xts_speed_cell_size(cell),
+			xts_speed_cell_enc(cell) ? "encrypt" : "decrypt",
+			bytes, ns, mbps);
 	}
-	s->err = err;
-	complete(&s->done);
+}
+
+static int xts_speed_start(struct xts_speed *s, struct xts_speed_thread *t,
+			   unsigned int nr)
+{
+	unsigned int i, started;
+	int err = 0;
+
+	atomic_set(&s->running, nr);
+	for (started = 0; started < nr; started++) {
+		struct task_struct *task;
+
+		task = kthread_create(xts_speed_thread_fn, &t[started],
+				      "xts_speed/%u", t[started].cpu);
+		if (IS_ERR(task)) {
+			err = PTR_ERR(task);
+			break;
+		}
+		kthread_bind(task, t[started].cpu);
+		t[started].task = task;
+	}
+	if (err) {
+		/* Never woken: stopping them keeps their function from running. */
+		for (i = 0; i < started; i++)
+			kthread_stop(t[i].task);
+		return err;
+	}
+	/* Time enough for every thread to be scheduled before the first cell. */
+	s->base_ns = ktime_get_ns() + 50 * NSEC_PER_MSEC;
+	for (i = 0; i < nr; i++)
+		wake_up_process(t[i].task);
+	wait_for_completion(&s->done);
+	for (i = 0; i < nr; i++)
+		if (t[i].err)
+			return t[i].err;
+	xts_speed_report(s, t, nr);
 	return 0;
 }
 
 static int __init xts_speed_init(void)
 {
 	struct xts_speed s = { };
-	struct task_struct *task;
+	struct xts_speed_thread *t;
+	unsigned int nr = 0, i, c;
 	u8 key[XTS_SPEED_KEY_SIZE];
 	int err;
 
-	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
+	if (!all && (cpu >= nr_cpu_ids || !cpu_online(cpu)))
 		return -EINVAL;
 	if (!msecs)
 		return -EINVAL;
+	t = kcalloc(all ? num_online_cpus() : 1, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	if (all) {
+		for_each_online_cpu(c)
+			t[nr++].cpu = c;
+	} else {
+		t[nr++].cpu = cpu;
+	}
+
 	init_completion(&s.done);
 	s.tfm = crypto_alloc_skcipher("xts(aes)", 0, 0);
-	if (IS_ERR(s.tfm))
-		return PTR_ERR(s.tfm);
+	if (IS_ERR(s.tfm)) {
+		err = PTR_ERR(s.tfm);
+		goto out_threads;
+	}
 	get_random_bytes(key, sizeof(key));
 	err = crypto_skcipher_setkey(s.tfm, key, sizeof(key));
 	memzero_explicit(key, sizeof(key));
 	if (err)
-		goto out_tfm;
-	err = -ENOMEM;
-	s.src = kmalloc(XTS_SPEED_MAX_SIZE, GFP_KERNEL);
-	s.dst = kmalloc(XTS_SPEED_MAX_SIZE, GFP_KERNEL);
-	if (!s.src || !s.dst)
 		goto out_buf;
-	get_random_bytes(s.src, XTS_SPEED_MAX_SIZE);
-
-	task = kthread_create(xts_speed_thread, &s, "xts_speed/%u", cpu);
-	if (IS_ERR(task)) {
-		err = PTR_ERR(task);
-		goto out_buf;
+	for (i = 0; i < nr; i++) {
+		t[i].s = &s;
+		t[i].src = kmalloc(XTS_SPEED_MAX_SIZE, GFP_KERNEL);
+		t[i].dst = kmalloc(XTS_SPEED_MAX_SIZE, GFP_KERNEL);
+		if (!t[i].src || !t[i].dst) {
+			err = -ENOMEM;
+			goto out_buf;
+		}
+		get_random_bytes(t[i].src, XTS_SPEED_MAX_SIZE);
 	}
-	kthread_bind(task, cpu);
-	wake_up_process(task);
-	wait_for_completion(&s.done);
-	err = s.err;
+	err = xts_speed_start(&s, t, nr);
 out_buf:
-	kfree(s.dst);
-	kfree(s.src);
-out_tfm:
+	for (i = 0; i < nr; i++) {
+		kfree(t[i].dst);
+		kfree(t[i].src);
+	}
 	crypto_free_skcipher(s.tfm);
+out_threads:
+	kfree(t);
 	return err;
 }
 
@@ -166,5 +301,5 @@ static void __exit xts_speed_exit(void)
 module_init(xts_speed_init);
 module_exit(xts_speed_exit);
 
-MODULE_DESCRIPTION("Throughput of xts(aes) on one CPU, for make bench");
+MODULE_DESCRIPTION("Throughput of xts(aes) on one CPU and on all, for make bench");
 MODULE_LICENSE("GPL");
