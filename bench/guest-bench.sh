@@ -8,7 +8,7 @@
 # every configuration, starting each repetition at a different configuration.
 # Writes to $SEAL_VM_OUT:
 #   meta.txt     kernel, CPU, fio, the settings of this run; tables.txt: the dm tables
-#   xts.txt      the xts-speed module's lines (single-CPU cipher throughput)
+#   xts.txt      the xts-speed module's lines (cipher throughput on one CPU and on all)
 #   runs.tsv     one line per fio run: repetition, row, status, its JSON and CPU files
 #   fio/*        fio's JSON output, and the CPU snapshots around each job (bench/cpu-snap)
 # Exits non-zero if any measurement failed (the others still run).
@@ -35,22 +35,27 @@ modprobe xts
 modprobe dm-crypt || { fail "modprobe dm-crypt"; exit 1; }
 load_seal || { fail "dm-seal.ko does not load"; exit 1; }
 
-# xts_speed REP: the xts(aes) single-CPU bound, measured in each repetition like the rest
-# (a busy host slows everything; the median over repetitions is what counts).
+# xts_speed REP: the xts(aes) bounds, measured in each repetition like the rest (a busy
+# host slows everything; the median over repetitions is what counts): on one CPU, which
+# bounds a data path that converts a bio on one CPU, and on all CPUs at once, which bounds
+# one that splits it.
 xts_speed()
 {
-	local ko before
+	local ko before args
 	ko=$SEAL_BUILD/bench/xts-speed/$(uname -r)/xts-speed.ko
-	before=$(dmesg | wc -l)
-	if insmod "$ko" msecs="$xts_msecs" cpu=$(($(nproc) - 1)); then
-		dmesg | tail -n +$((before + 1)) | grep -o 'xts_speed: driver .*' |
-			sed "s/^/rep $1 /" >> "$out/xts.txt"
-		rmmod xts_speed
-		say "repetition $1: xts(aes) on one CPU," \
-			"$(grep "^rep $1 " "$out/xts.txt" | awk '{printf "%s %s %s MB/s; ", $9, $10, $NF}')"
-	else
-		fail "xts-speed.ko (repetition $1)"
-	fi
+	for args in "cpu=$(($(nproc) - 1))" "all=1"; do
+		before=$(dmesg | wc -l)
+		# shellcheck disable=SC2086 # two words: a module parameter each
+		if insmod "$ko" msecs="$xts_msecs" $args; then
+			dmesg | tail -n +$((before + 1)) | grep -o 'xts_speed: driver .*' |
+				sed "s/^/rep $1 /" >> "$out/xts.txt"
+			rmmod xts_speed
+		else
+			fail "xts-speed.ko $args (repetition $1)"
+		fi
+	done
+	say "repetition $1: xts(aes)," \
+		"$(grep "^rep $1 " "$out/xts.txt" | awk '{printf "%s %s %s %s %s MB/s; ", $6, $7, $9, $10, $NF}')"
 }
 
 dev=$(ramdisk "$disk_mib") || { fail "brd"; exit 1; }
