@@ -54,21 +54,20 @@ lint:
 # BENCH_KERNEL=6.1|6.12 (6.12), BENCH_REPS (3), BENCH_RUNTIME, BENCH_QUICK=1 for a smoke run).
 BENCH_KERNEL ?= 6.12
 BENCH_KVER = $(if $(filter 6.1,$(BENCH_KERNEL)),$(KVER_6_1),$(KVER_6_12))
-.PHONY: bench profile
-bench:
-	@mk/deps.sh
-	@mkdir -p $(BUILD)
-	@$(MAKE) -C kernel KDIR=/usr/src/linux-headers-$(BENCH_KVER) O=$(BUILD)/kernel/$(BENCH_KVER) \
-		>$(BUILD)/bench-build.log 2>&1 || { cat $(BUILD)/bench-build.log; exit 1; }
+.PHONY: bench profile bench-module
+bench: bench-module
 	@BENCH_KERNEL=$(BENCH_KERNEL) bench/run
 
 # Where the time goes (Documentation/performance-analysis.md); not part of make bench.
-profile:
+profile: bench-module
+	@BENCH_KERNEL=$(BENCH_KERNEL) bench/profile
+
+# The dependencies, and dm-seal.ko for the guest kernel of bench and profile.
+bench-module:
 	@mk/deps.sh
 	@mkdir -p $(BUILD)
 	@$(MAKE) -C kernel KDIR=/usr/src/linux-headers-$(BENCH_KVER) O=$(BUILD)/kernel/$(BENCH_KVER) \
 		>$(BUILD)/bench-build.log 2>&1 || { cat $(BUILD)/bench-build.log; exit 1; }
-	@BENCH_KERNEL=$(BENCH_KERNEL) bench/profile
 
 # The module for KVER into /lib/modules/KVER/updates, sealctl and sealctl(8) under PREFIX
 # (/usr), the token plugin into libcryptsetup's plugin directory and the dracut module into
