@@ -211,6 +211,7 @@ void seal_stash_init(struct seal_target *st)
 {
 	INIT_LIST_HEAD(&st->stash);
 	st->stash_nr = 0;
+	st->stash_waiter = false;
 	spin_lock_init(&st->stash_lock);
 }
 
@@ -235,9 +236,13 @@ void seal_stash_release(struct seal_target *st)
 	}
 }
 
-/* Move up to @nr stashed pages to @pages; return how many. */
-static unsigned int seal_stash_take(struct seal_target *st,
-				    struct list_head *pages, unsigned int nr)
+/*
+ * Move up to @nr stashed pages to @pages. A write that may wait for the rest
+ * (@waiter) is marked in the same critical section: a page freed before
+ * that is taken here, one freed after it goes to the pool and wakes it.
+ */
+static void seal_stash_take(struct seal_target *st, struct list_head *pages,
+			    unsigned int nr, bool waiter)
 {
 	unsigned long flags;
 	struct page *page;
@@ -249,17 +254,18 @@ static unsigned int seal_stash_take(struct seal_target *st,
 		list_move(&page->lru, pages);
 	}
 	st->stash_nr -= n;
+	if (waiter)
+		st->stash_waiter = true;
 	spin_unlock_irqrestore(&st->stash_lock, flags);
-	return n;
 }
 
-/*
- * A write waiting in mempool_alloc() is woken only by mempool_free(): while
- * the pool is below its reserve, pages go back to it, not to the stash.
- */
-static bool seal_pool_short(struct seal_target *st)
+static void seal_stash_waiter_done(struct seal_target *st)
 {
-	return READ_ONCE(st->page_pool.curr_nr) < st->page_pool.min_nr;
+	unsigned long flags;
+
+	spin_lock_irqsave(&st->stash_lock, flags);
+	st->stash_waiter = false;
+	spin_unlock_irqrestore(&st->stash_lock, flags);
 }
 
 /* Each bvec of a bounce bio is one whole page, see seal_try_alloc_bounce(). */
@@ -270,14 +276,13 @@ static void seal_free_bounce(struct seal_target *st, struct bio *bounce)
 	unsigned short i = 0;
 
 	/* Writes may complete in hard interrupt context. */
-	if (!seal_pool_short(st)) {
-		spin_lock_irqsave(&st->stash_lock, flags);
-		while (i < bounce->bi_vcnt && st->stash_nr < SEAL_STASH_PAGES) {
-			list_add(&bv[i++].bv_page->lru, &st->stash);
-			st->stash_nr++;
-		}
-		spin_unlock_irqrestore(&st->stash_lock, flags);
+	spin_lock_irqsave(&st->stash_lock, flags);
+	while (!st->stash_waiter && i < bounce->bi_vcnt &&
+	       st->stash_nr < SEAL_STASH_PAGES) {
+		list_add(&bv[i++].bv_page->lru, &st->stash);
+		st->stash_nr++;
 	}
+	spin_unlock_irqrestore(&st->stash_lock, flags);
 	for (; i < bounce->bi_vcnt; i++)
 		mempool_free(bv[i].bv_page, &st->page_pool);
 	bio_put(bounce);
@@ -309,11 +314,12 @@ static struct bio *seal_try_alloc_bounce(struct seal_io *io, gfp_t gfp)
 	LIST_HEAD(stashed);
 
 	bounce = bio_alloc_bioset(st->dev->bdev, nr_pages, base->bi_opf,
-				  gfp & ~__GFP_HIGHMEM, &st->bs);
+				  base->bi_opf & REQ_NOWAIT ?
+				  GFP_NOWAIT | __GFP_NOWARN : GFP_NOIO, &st->bs);
 	if (!bounce)
 		return NULL;
 
-	seal_stash_take(st, &stashed, nr_pages);
+	seal_stash_take(st, &stashed, nr_pages, gfpflags_allow_blocking(gfp));
 	for (left = size; left; left -= len) {
 		len = min_t(unsigned int, left, PAGE_SIZE);
 		page = list_first_entry_or_null(&stashed, struct page, lru);
@@ -355,6 +361,7 @@ static struct bio *seal_alloc_bounce(struct seal_io *io)
 
 	mutex_lock(&st->bounce_lock);
 	bounce = seal_try_alloc_bounce(io, GFP_NOIO | __GFP_HIGHMEM);
+	seal_stash_waiter_done(st);
 	mutex_unlock(&st->bounce_lock);
 	return bounce;
 }

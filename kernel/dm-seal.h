@@ -111,7 +111,9 @@ struct seal_key_ref {
  * @stash: bounce pages kept for reuse, at most %SEAL_STASH_PAGES, linked
  *	through page->lru; protected by @stash_lock
  * @stash_nr: pages on @stash
- * @stash_lock: protects @stash and @stash_nr
+ * @stash_waiter: a write is about to wait in mempool_alloc(), so completed
+ *	writes give their pages to @page_pool, which wakes it, not to @stash
+ * @stash_lock: protects @stash, @stash_nr and @stash_waiter
  * @stats: counters reported by STATUSTYPE_INFO, indexed by enum seal_stat
  */
 struct seal_target {
@@ -136,7 +138,8 @@ struct seal_target {
 	struct mutex bounce_lock;	/* one write waits for pages */
 	struct list_head stash;
 	unsigned int stash_nr;
-	spinlock_t stash_lock;		/* @stash, @stash_nr */
+	bool stash_waiter;
+	spinlock_t stash_lock;		/* @stash, @stash_nr, @stash_waiter */
 
 	struct percpu_counter stats[SEAL_STAT_NR];
 };

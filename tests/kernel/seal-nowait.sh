@@ -11,7 +11,7 @@
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 
-ktap_begin 10
+ktap_begin 11
 modprobe dm-crypt
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 ram=$(ramdisk 64)
@@ -82,6 +82,8 @@ fio_verify "io_uring 4k random writes at queue depth 1, read back and verified" 
 	/dev/mapper/nw-seal --rw=randwrite --bs=4k --iodepth=1
 fio_verify "io_uring 1M writes at queue depth 8, read back and verified" \
 	/dev/mapper/nw-seal --rw=write --bs=1M --iodepth=8
+fio_verify "io_uring 4M writes (the target takes 1M of each at a time), verified" \
+	/dev/mapper/nw-seal --rw=write --bs=4M --iodepth=2
 fio_verify "over a device without REQ_NOWAIT: 4k random writes at queue depth 16 verified" \
 	/dev/mapper/nw-stacked --rw=randwrite --bs=4k --iodepth=16
 fio_verify "over a device without REQ_NOWAIT: 1M writes at queue depth 4 verified" \
