@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The guest runner itself: exit statuses pass through; a timeout, a crashed guest and a
-# kernel WARNING are failures; disks, TPM and the out directory arrive; nothing is left
+# kernel WARNING are failures, and so is a soft lockup in dm-seal, while one the host caused
+# by not running the guest is not (the watchdog policy, tests/lib/guest-watchdog.sh); disks, TPM and the out directory arrive; nothing is left
 # running or lying in the temp directory afterwards.
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 run=$SEAL_ROOT/tests/vm/run
@@ -21,13 +22,39 @@ expect_status()
 	ktap_result "$name" $([ "$got" = "$want" ]; echo $?)
 }
 
-ktap_begin 11
+ktap_begin 14
 expect_status "a passing command exits 0" 0 -- true
 expect_status "a command's exit status passes through" 7 -- sh -c 'exit 7'
 expect_status "a hung guest is killed at its timeout" 124 --timeout 20 -- sleep 600
 expect_status "a crashed guest kernel is a failure" 121 -- sh -c 'echo c > /proc/sysrq-trigger'
 expect_status "a WARNING in the kernel log fails a passing command" 125 \
 	-- sh -c 'echo "WARNING: CPU: 0 PID: 1 at test" > /dev/kmsg'
+
+# A report as the kernel prints it, with a dm-seal function in the stack; the guest idles, so
+# the host ran its vCPU for a fraction of the "stuck" time, and still the report counts.
+expect_status "a soft lockup with a dm-seal frame in its stack fails a passing command" 125 \
+	-- sh -c 'for l in "watchdog: BUG: soft lockup - CPU#0 stuck for 23s! [fio:475]" \
+		"Call Trace:" " <TASK>" " seal_map+0x55/0x120 [dm_seal]" " </TASK>"; do
+		echo "$l" > /dev/kmsg; done'
+
+# A real soft lockup the host made: QEMU stopped (SIGSTOP) for 14 s while the guest waits on
+# the hook, at a 10 s threshold (not longer: the guest's HPET clocksource cannot see a jump of
+# more than ~21 s). A CPU busy with a user loop reports it when it runs again (an idle one
+# would not: its wake-up touches the watchdog); the host ran it for none of it. The run
+# passes and says what it did not count.
+cat > "$tmp/freeze" <<'HOOK'
+#!/bin/sh
+kill -STOP "$SEAL_VM_QEMU_PID" && sleep 14 && kill -CONT "$SEAL_VM_QEMU_PID"
+HOOK
+chmod +x "$tmp/freeze"
+expect_status "a soft lockup while the host did not run the guest does not fail it" 0 \
+	--append watchdog_thresh=5 --host-hook "$tmp/freeze" \
+	-- bash -c '. "$SEAL_ROOT/tests/lib/guest.sh"
+		taskset -c 1 sh -c ": > /run/busy; while :; do :; done" & busy=$!
+		while [ ! -e /run/busy ]; do sleep 0.2; done; sleep 1
+		host_hook; rc=$?; sleep 2; kill $busy; trap - EXIT; exit $rc'
+ktap_check "the runner says which soft lockup it did not count and why" \
+	grep -qE "^vm: not counted, host starvation: .*soft lockup - CPU#[0-9]+ stuck for [0-9]+s!.*the host ran vCPU" "$tmp/out"
 
 truncate -s 48M "$tmp/disk"
 expect_status "an extra disk appears as /dev/vda with its size" 0 --disk "$tmp/disk" \

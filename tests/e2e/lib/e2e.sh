@@ -16,6 +16,7 @@
 
 e2e_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 . "$e2e_top/mk/kernels.env"
+. "$e2e_top/tests/lib/guest-watchdog.sh"
 e2e_build=${SEAL_BUILD:-$e2e_top/build}
 e2e_dir=$e2e_build/e2e
 e2e_logs=$e2e_build/test-logs/e2e
@@ -380,16 +381,12 @@ e2e_boot()
 
 	cmdline="console=ttyS0,115200 panic=-1 oops=panic root=/dev/mapper/$E2E_NAME rootfstype=ext4 rw"
 	cmdline+=" rd.shell rd.retry=60 rd.skipfsck fsck.mode=skip"
-	# the kernel's own chatter slows TCG boots; dracut's and systemd's lines stay
-	cmdline+=" quiet rd.info systemd.show_status=1 cryptomgr.notests"
+	# the kernel's own chatter slows TCG boots (quiet, yet warnings and the stacks of
+	# soft-lockup reports reach the console); dracut's and systemd's lines stay
+	cmdline+=" $GUEST_WATCHDOG_QUIET_CMDLINE rd.info systemd.show_status=1 cryptomgr.notests"
 	# status lines without colours (systemd cuts long ones in the middle of an escape
 	# sequence, which would leave debris in the transcripts)
 	cmdline+=" SYSTEMD_COLORS=0"
-	# a starved TCG vCPU fails the kernel's IO-APIC timer check (a panic, not a test result);
-	# on a host with many times more runnable threads than cores a vCPU thread can wait 20 s
-	# for the host, which the guest's soft-lockup detector (20 s by default) reports as a
-	# lockup of whatever task it ran: 120 s still catches a real one
-	cmdline+=" no_timer_check watchdog_thresh=60"
 	[ "$flavour" = shell ] && [ -z "$seal_args" ] &&
 		seal_args="rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME"
 	cmdline+=" $seal_args"
@@ -401,10 +398,10 @@ e2e_boot()
 
 	# the machine of the guest that enrolled the TPM, and its firmware (see e2e_image)
 	qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
-		-machine q35 -m 1024 -smp 2 -bios "$E2E_FIRMWARE" "${accel[@]}"
+		-machine q35 -m 1024 -smp 2 -bios "$E2E_FIRMWARE" "${accel[@]}" "${GUEST_QEMU_WATCH_ARGS[@]}"
 		-kernel "$e2e_cache/kernels/$kver/boot/vmlinuz-$kver" -initrd "$E2E_INITRD"
 		-append "$cmdline"
-		-chardev "socket,id=con,path=$run/console.sock,server=on,wait=on"
+		-chardev "socket,id=con,path=$run/console.sock,server=on,wait=on,logfile=$run/serial.log"
 		-serial chardev:con
 		-drive "file=$disk,if=none,id=disk0,format=raw,cache=writeback,snapshot=$snapshot"
 		-device virtio-blk-pci,drive=disk0
@@ -426,6 +423,7 @@ e2e_boot()
 	# the snapshot overlay goes to TMPDIR: keep it in the run directory
 	e2e_spawn env TMPDIR="$run" "${qemu[@]}" 2>"$run/qemu.log"
 	qemu_pid=$E2E_SPAWNED
+	guest_watch_start "$qemu_pid" "$run/serial.log" "$run/lockups"
 	e2e_spawn timeout -k 5 "$timeout" python3 "$e2e_top/tests/e2e/lib/console.py" \
 		"$run/console.sock" "$log" "$@"
 	con_pid=$E2E_SPAWNED
@@ -440,8 +438,24 @@ e2e_boot()
 	if [ -s "$run/qemu.log" ] && [ $rc != 0 ]; then
 		sed 's/^/console: qemu: /' "$run/qemu.log" >&2
 	fi
+	kill "$qemu_pid" 2>/dev/null
+	guest_watch_wait
+	e2e_kernel_log_verdict "$run" "$log" || { [ $rc = 0 ] && rc=1; }
 	e2e_cleanup
 	return $rc
+}
+
+# e2e_kernel_log_verdict RUN LOG: fails when the guest's kernel logged a problem during the
+# boot (the watchdog policy, tests/lib/guest-watchdog.sh), saying which on stderr; every
+# problem, counted or not, is added to the transcript.
+e2e_kernel_log_verdict()
+{
+	local run=$1 log=$2 problems
+	problems=$(guest_kernel_problems "$run/lockups" "$run/serial.log")
+	[ -z "$problems" ] && return 0
+	printf '%s\n' "$problems" | sed 's/^/[kernel log] /' >> "$log"
+	printf '%s\n' "$problems" | sed -n 's/^problem: /console: the kernel logged: /p' >&2
+	! printf '%s\n' "$problems" | grep -q '^problem: '
 }
 
 # e2e_check NAME e2e_boot-ARGS...: one KTAP result for one boot, with console.py's

@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""What the host did with a guest's vCPUs while the guest reported a soft lockup.
+
+    vcpu-watch.py QEMU_PID CONSOLE_LOG VERDICTS
+
+Runs until QEMU_PID exits. Every half second it reads, for each vCPU thread of QEMU (named
+"CPU N/TCG" or "CPU N/KVM": QEMU must run with -name debug-threads=on), how long the host has
+run it and kept it waiting (/proc/PID/task/TID/schedstat). When CONSOLE_LOG grows a line
+"soft lockup - CPU#N stuck for Ss!", it appends to VERDICTS, in the order the reports came:
+
+    cpu N stuck S ran R waited W
+
+R and W: the seconds the host ran vCPU N's thread, and kept it runnable but waiting, over the
+S seconds before the report. A guest CPU that really spun for S seconds without scheduling
+had its thread running for most of them; one whose thread ran for a fraction of them was
+starved by the host (runqueue, or a QEMU lock held by another thread), which is not a
+product bug. tests/lib/guest-watchdog.sh draws the line.
+"""
+import collections
+import os
+import re
+import sys
+import time
+
+PERIOD = 0.5
+HISTORY = 900  # seconds of samples kept, more than any soft-lockup report can span
+THREAD = re.compile(r"CPU (\d+)/(TCG|KVM)")
+REPORT = re.compile(r"soft lockup - CPU#(\d+) stuck for (\d+)s!")
+
+
+def vcpu_times(pid):
+    """{cpu: (ran_ns, waited_ns)} for QEMU's vCPU threads now."""
+    times = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return times
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                m = THREAD.match(f.read())
+            if not m:
+                continue
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                ran, waited = f.read().split()[:2]
+        except (OSError, ValueError):
+            continue
+        times[int(m.group(1))] = (int(ran), int(waited))
+    return times
+
+
+def verdict(samples, cpu, stuck):
+    """The host's run and wait time of vCPU cpu's thread over the last stuck seconds."""
+    now, last = samples[-1]
+    start = None
+    for t, times in samples:
+        if t >= now - stuck and cpu in times:
+            start = times[cpu]
+            break
+    if start is None or cpu not in last:
+        return None
+    return ((last[cpu][0] - start[0]) / 1e9, (last[cpu][1] - start[1]) / 1e9)
+
+
+def main():
+    pid, console, verdicts = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    samples = collections.deque()
+    offset = 0
+    pending = ""
+    while True:
+        alive = os.path.exists(f"/proc/{pid}/task")
+        now = time.monotonic()
+        times = vcpu_times(pid) if alive else {}
+        if times or not samples:
+            samples.append((now, times))
+        while samples and samples[0][0] < now - HISTORY:
+            samples.popleft()
+        try:
+            with open(console, "rb") as f:
+                f.seek(offset)
+                data = f.read()
+                offset += len(data)
+        except OSError:
+            data = b""
+        pending += data.decode("utf-8", "replace")
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            m = REPORT.search(line)
+            if not m:
+                continue
+            cpu, stuck = int(m.group(1)), int(m.group(2))
+            got = verdict(samples, cpu, stuck)
+            with open(verdicts, "a") as out:
+                if got is None:
+                    out.write(f"cpu {cpu} stuck {stuck} unmeasured\n")
+                else:
+                    out.write(f"cpu {cpu} stuck {stuck} ran {got[0]:.1f} waited {got[1]:.1f}\n")
+        if not alive:
+            return
+        time.sleep(PERIOD)
+
+
+if __name__ == "__main__":
+    main()
