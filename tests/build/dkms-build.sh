@@ -10,7 +10,7 @@
 
 if ! command -v dkms >/dev/null; then
 	ktap_begin 1
-	ktap_skip "dkms builds dm-seal.ko" "dkms is not installed (make deps)"
+	ktap_fail "dkms builds dm-seal.ko" "dkms is not installed (make deps)"
 	ktap_end
 fi
 

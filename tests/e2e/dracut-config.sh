@@ -18,7 +18,7 @@ done
 
 if [ ! -x /usr/lib/dracut/dracut-util ]; then
 	ktap_begin 1
-	ktap_skip "dracut module configuration" "dracut is not installed (Debian package dracut-core)"
+	ktap_fail "dracut module configuration" "dracut is not installed (Debian package dracut-core; make deps)"
 	ktap_end
 fi
 
@@ -192,8 +192,8 @@ check "hostonly: the sealtab keeps this host's volumes and forced entries" $? "$
 kver=$(e2e_kver 6.1)
 if ! command -v lsinitrd >/dev/null || [ ! -x "$e2e_build/userspace/sealctl" ] ||
    [ ! -f "$e2e_build/kernel/$kver/dm-seal.ko" ]; then
-	ktap_skip "initramfs contents: dracut's own init" "needs lsinitrd, sealctl and dm-seal.ko for $kver (make check builds them)"
-	ktap_skip "initramfs contents: systemd flavour" "needs lsinitrd, sealctl and dm-seal.ko for $kver"
+	ktap_fail "initramfs contents: dracut's own init" "needs lsinitrd, sealctl and dm-seal.ko for $kver (make check builds them)"
+	ktap_fail "initramfs contents: systemd flavour" "needs lsinitrd, sealctl and dm-seal.ko for $kver"
 else
 	e2e_initramfs 6.1 shell
 	list=$(lsinitrd "$E2E_INITRD" 2>/dev/null)

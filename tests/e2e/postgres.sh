@@ -23,7 +23,7 @@ E2E_KERNELS=$k
 e2e_require
 if [ -z "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null)" ]; then
 	ktap_begin 1
-	ktap_skip "postgres on a seal volume" "PostgreSQL is not installed (Debian package postgresql)"
+	ktap_fail "postgres on a seal volume" "PostgreSQL is not installed (Debian package postgresql; make deps)"
 	ktap_end
 fi
 ktap_begin 6
