@@ -59,6 +59,25 @@ int askpass_file(const char *path, struct secret **ret)
 	return 0;
 }
 
+int askpass_pin_file(const char *path, struct secret **ret)
+{
+	_cleanup_secret_ struct secret *s = NULL;
+	int r;
+
+	r = askpass_file(path, &s);
+	if (r < 0)
+		return r;
+	/* a PIN is a line, as typed at the prompt: its newline is not part of it */
+	if (s->len && s->data[s->len - 1] == '\n')
+		s->data[--s->len] = 0;
+	if (s->len && s->data[s->len - 1] == '\r')
+		s->data[--s->len] = 0;
+	if (!s->len)
+		return -ENODATA;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
 /* Read one line byte by byte; stops at newline, leaves no copy behind. */
 static int read_line(int fd, struct secret *s)
 {

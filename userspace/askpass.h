@@ -19,6 +19,8 @@
 int askpass_file(const char *path, struct secret **ret);
 /* One line, without its newline. @id names the request for agents. */
 int askpass_prompt(const char *prompt, const char *id, struct secret **ret);
+/* A PIN from a file: like askpass_file(), without the line's newline (as the prompt). */
+int askpass_pin_file(const char *path, struct secret **ret);
 /* A new passphrase: from @file, else prompted twice and compared. */
 int askpass_new(const char *file, const char *prompt, const char *id, struct secret **ret);
 

@@ -22,6 +22,7 @@ enum seal_exit cmd_enroll(const struct seal_opts *o, char **argv)
 	_cleanup_secret_ struct secret *pass = NULL;
 	_cleanup_free_ char *prompt = NULL;
 	struct unlocked u = { 0 };
+	struct seal_opts uo;
 	char pcrs[80];
 	enum seal_exit e;
 	int slot = -1, r;
@@ -44,7 +45,7 @@ enum seal_exit cmd_enroll(const struct seal_opts *o, char **argv)
 				    r == -EBADMSG ? "the two entries differ" :
 				    r == -ENOTTY ? "no terminal (use --new-key-file)" : strerror(-r));
 	}
-	e = unlock_volume(cd, path, o, &u);
+	e = unlock_volume(cd, path, unlock_opts(o, &uo), &u);
 	if (e != SEAL_EXIT_OK)
 		return e;
 

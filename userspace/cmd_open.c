@@ -143,9 +143,10 @@ static enum seal_exit check_name(const char *path, const char *name)
 }
 
 /*
- * Table in, key out, PCR 15 extended. An unsealed TPM secret is measured
- * away even when the mapping failed: unseal-once-per-boot holds on every
- * path. A mapping whose measurement failed is removed again.
+ * Table in, key out, PCR 15 extended with the volume's measurement. An
+ * unsealed TPM secret was measured away when it came out (unseal.h); this
+ * second extend records which volume was opened. After a TPM unlock a
+ * mapping whose measurement failed is removed again.
  */
 static enum seal_exit activate(struct crypt_device *cd, const char *path, const char *name,
 			       const struct seal_opts *o, const struct unlocked *u)
@@ -172,7 +173,6 @@ enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
 {
 	const char *path = argv[0], *name = argv[1];
 	_cleanup_crypt_ struct crypt_device *cd = NULL;
-	char measurement[SEAL_MEASUREMENT_MAX];
 	struct unlocked u = { 0 };
 	enum seal_exit e;
 
@@ -188,15 +188,11 @@ enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
 	if (e != SEAL_EXIT_OK)
 		return e;
 
+	/* a secret that came out of the TPM was measured away already (unseal.h) */
 	e = unlock_volume(cd, path, o, &u);
-	if (e != SEAL_EXIT_OK) {
-		/* a secret came out of the TPM but opened nothing: measure that too */
-		if (u.tpm_unsealed && !o->test_passphrase &&
-		    measurement_build(crypt_get_uuid(cd), NULL, measurement, sizeof(measurement)) == 0)
-			(void)measure(path, o, measurement, true);
-	} else if (o->test_passphrase) {
+	if (e == SEAL_EXIT_OK && o->test_passphrase) {
 		note(path, "keyslot %d unlocks the volume", u.keyslot);
-	} else {
+	} else if (e == SEAL_EXIT_OK) {
 		e = activate(cd, path, name, o, &u);
 		if (e == SEAL_EXIT_OK)
 			debug(path, "opened as /dev/mapper/%s (keyslot %d)", name, u.keyslot);

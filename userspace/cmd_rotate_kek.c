@@ -75,6 +75,7 @@ enum seal_exit cmd_rotate_kek(const struct seal_opts *o, char **argv)
 	_cleanup_crypt_ struct crypt_device *cd = NULL;
 	int targets[32], n = 0, max = crypt_keyslot_max(CRYPT_LUKS2);
 	struct unlocked u = { 0 };
+	struct seal_opts uo;
 	enum seal_exit e;
 
 	if (process_hygiene() < 0)
@@ -102,7 +103,7 @@ enum seal_exit cmd_rotate_kek(const struct seal_opts *o, char **argv)
 		if (!n)
 			return fail(SEAL_EXIT_REFUSED, path, "no tpm2 keyslot to rotate (name a keyslot)");
 	}
-	e = unlock_volume(cd, path, o, &u);
+	e = unlock_volume(cd, path, unlock_opts(o, &uo), &u);
 	if (e != SEAL_EXIT_OK)
 		return e;
 	for (int i = 0; i < n && e == SEAL_EXIT_OK; i++)

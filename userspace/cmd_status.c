@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "dm.h"
+#include "hygiene.h"
 #include "luks.h"
 #include "report.h"
 
@@ -28,6 +29,7 @@ static enum seal_exit status_mapping(const struct seal_opts *o, const char *name
 {
 	_cleanup_json_ json_object *root = json_object_new_object();
 	struct dm_mapping m;
+	enum seal_exit e;
 	int r;
 
 	r = dm_query(name, &m);
@@ -36,6 +38,12 @@ static enum seal_exit status_mapping(const struct seal_opts *o, const char *name
 			    r == -ENODEV ? "no driver in this kernel" : strerror(-r));
 	if (!m.exists)
 		return fail(SEAL_EXIT_NO_DEVICE, name, "no such mapping or device");
+	/* another target's table may carry its key (dm-crypt plain, LUKS1, no keyring) */
+	if (strcmp(m.target, SEAL_DM_TARGET)) {
+		e = fail(SEAL_EXIT_REFUSED, name, "not a seal mapping (target %s)", m.target);
+		dm_mapping_clear(&m);
+		return e;
+	}
 	json_object_object_add(root, "name", json_object_new_string(name));
 	json_object_object_add(root, "uuid", json_object_new_string(m.uuid));
 	json_object_object_add(root, "target", json_object_new_string(m.target));
@@ -96,6 +104,9 @@ enum seal_exit cmd_status(const struct seal_opts *o, char **argv)
 	const char *what = argv[0];
 	struct stat st;
 
+	/* a table passes through this process: the same hygiene as open */
+	if (process_hygiene() < 0)
+		return fail(SEAL_EXIT_FAILURE, what, "cannot harden the process: %s", strerror(errno));
 	if (strchr(what, '/') || stat(what, &st) == 0)
 		return status_volume(o, what);
 	return status_mapping(o, what);

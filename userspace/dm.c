@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "dm.h"
+#include "secret.h"
 
 /*
  * Why a task failed: -ENODEV when there is no device-mapper driver at all
@@ -42,6 +43,9 @@ static int task_error(struct dm_task *t)
 
 void dm_mapping_clear(struct dm_mapping *m)
 {
+	/* another target's table may hold a key (dm-crypt with a hex key) */
+	if (m->params)
+		secret_wipe(m->params, strlen(m->params));
 	free(m->params);
 	memset(m, 0, sizeof(*m));
 }

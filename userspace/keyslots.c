@@ -68,7 +68,8 @@ enum seal_exit add_tpm2_slot(struct crypt_device *cd, const char *path, const st
 	if (pin) {
 		if (asprintf(&prompt, "New TPM2 PIN for %s: ", path) < 0)
 			return SEAL_EXIT_FAILURE;
-		r = askpass_new(opts->pin_file, prompt, path, &pin_value);
+		r = opts->pin_file ? askpass_pin_file(opts->pin_file, &pin_value) :
+				     askpass_new(NULL, prompt, path, &pin_value);
 		if (r < 0)
 			return fail(SEAL_EXIT_TPM_PIN, path, "cannot read a new PIN: %s",
 				    r == -EBADMSG ? "the two entries differ" : strerror(-r));

@@ -22,7 +22,7 @@ int measurement_build(const char *uuid, const struct secret *vk, char *buf, size
 	if (n < 0 || (size_t)n >= sizeof(label))
 		return -EINVAL;
 	if (!vk) {
-		n = snprintf(buf, size, "%s:failed", label);
+		n = snprintf(buf, size, "%s:unsealed", label);
 		return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 	}
 	if (!HMAC(EVP_sha256(), vk->data, vk->len, (const unsigned char *)label, strlen(label),

@@ -1,6 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * "Unseal once per boot": after an unlock the unsealer extends PCR 15 with
+ * "Unseal once per boot": every unseal of a seal-tpm2 secret, by any of our
+ * code (sealctl open, --test-passphrase, enroll, rotate-kek, the token
+ * plugin), is followed at once, before the secret is used, by an extend of
+ * PCR 15 with
+ *
+ *   seal:<LUKS UUID>:unsealed
+ *
+ * (a failed extend and the secret is wiped unused). After an open the
+ * unsealer extends it again with
  *
  *   seal:<LUKS UUID>:<hex HMAC-SHA256(key = DEK, "seal:<LUKS UUID>")>
  *
@@ -17,7 +25,7 @@
 
 #define SEAL_MEASUREMENT_MAX 160
 
-/* @vk may be NULL (unlock failed after an unseal): then "seal:<UUID>:failed". */
+/* @vk NULL: the measurement of an unseal, "seal:<UUID>:unsealed". */
 int measurement_build(const char *uuid, const struct secret *vk, char *buf, size_t size);
 
 #endif /* SEAL_MEASURE_H */

@@ -34,6 +34,7 @@ static const struct command commands[] = {
 	{ "open",        cmd_open,        1, 2, "open DEV NAME" },
 	{ "close",       cmd_close,       1, 1, "close NAME" },
 	{ "status",      cmd_status,      1, 1, "status NAME|DEV" },
+	{ "lock-tpm",    cmd_lock_tpm,    0, 1, "lock-tpm [REASON]" },
 };
 
 /*
@@ -219,6 +220,8 @@ int main(int argc, char **argv)
 	enum seal_exit e;
 	int nargs;
 
+	if (seal_tss_log_off() < 0)
+		return fail(SEAL_EXIT_FAILURE, NULL, "cannot turn tpm2-tss logging off");
 	e = parse_options(argc, argv, &o);
 	if (e != SEAL_EXIT_OK)
 		return e;
@@ -235,9 +238,6 @@ int main(int argc, char **argv)
 	if (nargs < cmd->min_args || nargs > cmd->max_args)
 		return fail(SEAL_EXIT_USAGE, NULL, "usage: sealctl %s", cmd->usage);
 
-	/* tpm2-tss logs to stderr by itself; keep to one line per error */
-	if (!report_verbose())
-		setenv("TSS2_LOG", "all+none", 0);
 	report_capture_libraries();
 	e = cmd->run(&o, argv + optind + 1);
 	/* whatever a library left in a stack frame below main goes now */

@@ -236,8 +236,9 @@ int seal_token_parse(const char *json, struct seal_token *out, const char **why)
 	if (slot < 0)
 		BAD("keyslots");
 	out->keyslot = slot;
-	if (json_object_object_get_ex(o, "seal-version", &v) &&
-	    (!json_object_is_type(v, json_type_int) || json_object_get_int(v) != SEAL_TOKEN_VERSION))
+	/* required: a token of no known version is not ours to interpret */
+	if (!json_object_object_get_ex(o, "seal-version", &v) ||
+	    !json_object_is_type(v, json_type_int) || json_object_get_int(v) != SEAL_TOKEN_VERSION)
 		BAD("seal-version");
 
 	s = get_string(o, "tpm2-private");

@@ -125,12 +125,25 @@ const char *seal_tpm_error(const struct seal_tpm *t)
 	return t->error;
 }
 
+/*
+ * tpm2-tss's debug and trace output holds the secrets it carries (the sealed
+ * secret, session keys, the unmarshalled token): off, whatever the
+ * environment asks for. Each of its modules reads TSS2_LOG when it first
+ * logs, so this runs before any tpm2-tss call.
+ */
+int seal_tss_log_off(void)
+{
+	return setenv("TSS2_LOG", "all+none", 1);
+}
+
 int seal_tpm_connect(const char *tcti, struct seal_tpm **ret)
 {
 	struct seal_tpm *t;
 	TSS2_RC rc;
 	int r;
 
+	if (seal_tss_log_off() < 0)
+		return -ENOMEM;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -385,7 +398,7 @@ static int compute_policy(uint32_t mask, uint8_t values[PCR_MAX][32], bool pin,
 	return 0;
 }
 
-/* The policy digest the TPM would reach now: PCRs as they are. */
+/* The policy digest the TPM would reach now: PCRs as they are, those in @initial at zero. */
 static int current_policy(struct seal_tpm *t, uint32_t mask, uint32_t initial, bool pin,
 			  TPM2B_DIGEST *out)
 {
@@ -525,14 +538,52 @@ static void forget_object_auth(struct handles *h)
 		(void)Esys_TR_SetAuth(h->t->esys, h->object, &(const TPM2B_AUTH){ 0 });
 }
 
+static int check_policy(struct seal_tpm *t, const struct seal_tpm_sealed *in)
+{
+	const TPM2B_DIGEST *sealed = &in->public.publicArea.authPolicy;
+	TPM2B_DIGEST policy;
+	int r;
+
+	/* every bound PCR as it is, those bound to their reset value too (PCR 15 moved?) */
+	r = current_policy(t, in->pcr_mask, 0, in->pin, &policy);
+	if (r < 0)
+		return r;
+	/* the object's own authPolicy, which the TPM enforces, not the token's copy of it */
+	if (policy.size != sealed->size || memcmp(policy.buffer, sealed->buffer, policy.size))
+		return -EPERM;
+	return 0;
+}
+
+/* The primary key in h->primary, refused (-EBADE) unless it is the one of enrollment. */
+static int verified_primary(struct seal_tpm *t, struct handles *h, const struct seal_tpm_sealed *in)
+{
+	TPM2B_NAME name;
+	int r;
+
+	r = create_primary(t, h, &name);
+	if (r < 0)
+		return r;
+	if (name.size != in->primary_name.size ||
+	    memcmp(name.name, in->primary_name.name, name.size))
+		return -EBADE;
+	return 0;
+}
+
+int seal_tpm_check(struct seal_tpm *t, const struct seal_tpm_sealed *in)
+{
+	_cleanup_handles_ struct handles h = HANDLES(t);
+	int r;
+
+	r = verified_primary(t, &h, in);
+	return r < 0 ? r : check_policy(t, in);
+}
+
 int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 		    const struct secret *pin, struct secret **ret)
 {
 	_cleanup_secret_ struct secret *auth = NULL, *result = NULL;
 	_cleanup_handles_ struct handles h = HANDLES(t);
 	_cleanup_(sensitive_data_freep) TPM2B_SENSITIVE_DATA *data = NULL;
-	TPM2B_DIGEST policy;
-	TPM2B_NAME name;
 	TSS2_RC rc;
 	int r;
 
@@ -544,18 +595,13 @@ int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 			return r;
 	}
 
-	r = create_primary(t, &h, &name);
+	r = verified_primary(t, &h, in);
 	if (r < 0)
 		return r;
-	if (name.size != in->primary_name.size ||
-	    memcmp(name.name, in->primary_name.name, name.size))
-		return -EBADE;
 	/* refuse a PCR mismatch before the TPM sees an attempt (no DA count) */
-	r = current_policy(t, in->pcr_mask, in->pcr_initial_mask, in->pin, &policy);
+	r = check_policy(t, in);
 	if (r < 0)
 		return r;
-	if (policy.size != in->policy.size || memcmp(policy.buffer, in->policy.buffer, policy.size))
-		return -EPERM;
 
 	rc = Esys_Load(t->esys, h.primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
 		       &in->private, &in->public, &h.object);
@@ -592,15 +638,42 @@ int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 int seal_tpm_pcr_event(struct seal_tpm *t, unsigned int pcr, const void *data, size_t len)
 {
 	TPM2B_EVENT event = { .size = len };
+	uint8_t before[PCR_MAX][32], after[PCR_MAX][32], want[32], event_digest[32];
+	const void *parts[2];
+	size_t lens[2];
 	TSS2_RC rc;
+	int r;
 
 	if (pcr >= PCR_MAX || len > sizeof(event.buffer))
 		return -EINVAL;
 	memcpy(event.buffer, data, len);
+	r = read_pcrs(t, 1u << pcr, before);
+	if (r < 0)
+		return r;
 	rc = Esys_PCR_Event(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 			    ESYS_TR_NONE, &event, NULL);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail(t, "Esys_PCR_Event", rc);
+	/* read back: the sha256 bank must hold extend(before, sha256(data)) now */
+	r = read_pcrs(t, 1u << pcr, after);
+	if (r < 0)
+		return r;
+	parts[0] = data;
+	lens[0] = len;
+	r = sha256(parts, lens, 1, event_digest);
+	parts[0] = before[pcr];
+	lens[0] = 32;
+	parts[1] = event_digest;
+	lens[1] = 32;
+	if (r == 0)
+		r = sha256(parts, lens, 2, want);
+	if (r < 0)
+		return r;
+	if (memcmp(after[pcr], want, 32)) {
+		t->failed_op = "PCR_Event (read back: the PCR did not take the extend)";
+		t->rc = TPM2_RC_FAILURE;
+		return -EIO;
+	}
 	return 0;
 }
 

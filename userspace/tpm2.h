@@ -50,6 +50,9 @@ struct seal_tpm_sealed {
 	uint8_t pin_salt[SEAL_TPM_PIN_SALT_SIZE];
 };
 
+/* Before any tpm2-tss call: its logs hold secrets, so they are off, always. */
+int seal_tss_log_off(void);
+
 /* The TCTI to use: @option, else $SEAL_TCTI, else device:/dev/tpmrm0. */
 const char *seal_tpm_tcti(const char *option);
 
@@ -67,10 +70,21 @@ const char *seal_tpm_error(const struct seal_tpm *t);
 int seal_tpm_seal(struct seal_tpm *t, uint32_t pcr_mask,
 		  const struct secret *secret, const struct secret *pin,
 		  struct seal_tpm_sealed *out);
+/*
+ * Would the unseal get past the primary key (-EBADE) and the PCR policy as
+ * the PCRs are now, those bound to their reset value included (-EPERM)? The
+ * policy is the sealed object's own authPolicy. Nothing here counts as an
+ * attempt against the TPM's dictionary-attack limit: run it before asking
+ * for a PIN. seal_tpm_unseal() checks the same again.
+ */
+int seal_tpm_check(struct seal_tpm *t, const struct seal_tpm_sealed *in);
 int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 		    const struct secret *pin, struct secret **ret);
 
-/* Extend @pcr (all banks) with the digest of @data (TPM2_PCR_Event). */
+/*
+ * Extend @pcr (all banks) with the digest of @data (TPM2_PCR_Event), then
+ * read the sha256 bank back: -EIO unless it moved exactly by that extend.
+ */
 int seal_tpm_pcr_event(struct seal_tpm *t, unsigned int pcr,
 		       const void *data, size_t len);
 

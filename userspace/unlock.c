@@ -13,6 +13,7 @@
 #include "token.h"
 #include "tpm2.h"
 #include "unlock.h"
+#include "unseal.h"
 
 void unlocked_clear(struct unlocked *u)
 {
@@ -57,6 +58,8 @@ const char *tpm_cause(int r)
 		return "wrong PIN";
 	case -ENOANO:
 		return "a PIN is required";
+	case -ENOTRECOVERABLE:
+		return "unsealed, but PCR 15 could not be extended: the secret was discarded";
 	default:
 		return "TPM2 error";
 	}
@@ -106,7 +109,7 @@ int read_pin(const struct seal_opts *opts, const char *path, struct secret **ret
 	_cleanup_free_ char *prompt = NULL;
 
 	if (opts->pin_file)
-		return askpass_file(opts->pin_file, ret);
+		return askpass_pin_file(opts->pin_file, ret);
 	if (asprintf(&prompt, "TPM2 PIN for %s: ", path) < 0)
 		return -ENOMEM;
 	return askpass_prompt(prompt, path, ret);
@@ -151,6 +154,13 @@ static bool try_seal_token(struct attempt *a, int id, const char *json, struct u
 		attempt_failed(a, tpm_exit_code(a->tpm_status));
 		return false;
 	}
+	/* a PCR mismatch (PCR 15 moved: this boot unsealed already) asks for no PIN */
+	r = seal_tpm_check(a->tpm, &tok.sealed);
+	if (r < 0) {
+		note(a->path, "token %d (seal-tpm2): %s", id, tpm_cause(r));
+		attempt_failed(a, tpm_exit_code(r));
+		return false;
+	}
 	if (tok.sealed.pin) {
 		if (!a->opts->pin_file && !a->interactive) {
 			note(a->path, "token %d (seal-tpm2): needs a PIN (use --pin-file)", id);
@@ -164,7 +174,14 @@ static bool try_seal_token(struct attempt *a, int id, const char *json, struct u
 			return false;
 		}
 	}
-	r = seal_tpm_unseal(a->tpm, &tok.sealed, pin, &secret);
+	r = seal_unseal_once(a->tpm, crypt_get_uuid(a->cd), &tok.sealed, pin, &secret);
+	if (r == -ENOTRECOVERABLE) {
+		/* the secret came out but PCR 15 did not move: it was wiped unused */
+		note(a->path, "token %d (seal-tpm2): %s (%s)", id, tpm_cause(r),
+		     seal_tpm_error(a->tpm));
+		attempt_failed(a, tpm_exit_code(r));
+		return false;
+	}
 	if (r < 0) {
 		if (r == -EIO)
 			note(a->path, "token %d (seal-tpm2): %s (%s)", id, tpm_cause(r),
@@ -298,6 +315,13 @@ static bool have_terminal(void)
 	if (fd >= 0 && isatty(fd))
 		return true;
 	return access("/run/systemd/system", F_OK) == 0 && access("/run/systemd/ask-password", F_OK) == 0;
+}
+
+const struct seal_opts *unlock_opts(const struct seal_opts *o, struct seal_opts *copy)
+{
+	*copy = *o;
+	copy->no_tokens = true;
+	return copy;
 }
 
 enum seal_exit unlock_volume(struct crypt_device *cd, const char *path,

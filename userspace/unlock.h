@@ -32,6 +32,13 @@ void unlocked_clear(struct unlocked *u);
 enum seal_exit unlock_volume(struct crypt_device *cd, const char *path,
 			     const struct seal_opts *opts, struct unlocked *out);
 
+/*
+ * The options enroll and rotate-kek unlock with: a passphrase or the
+ * recovery key (prompt or --key-file), never a token. An unseal would extend
+ * PCR 15 and spend this boot's unattended unlock on an administrative task.
+ */
+const struct seal_opts *unlock_opts(const struct seal_opts *o, struct seal_opts *copy);
+
 /* For other commands that talk to the TPM: errno (tpm2.h) -> exit code/text. */
 enum seal_exit tpm_exit_code(int r);
 const char *tpm_cause(int r);

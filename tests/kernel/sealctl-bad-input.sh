@@ -114,4 +114,20 @@ ktap_expect "keyring over quota: exit 20" 20 \
 echo "$maxbytes" > /proc/sys/kernel/keys/root_maxbytes
 nothing_left "keyring over quota" "$before" w
 
+# 6. status of a mapping of another target whose table carries its key (dm-crypt with a hex
+# key, as plain mode, LUKS1 or --disable-keyring load it): refused, the key printed nowhere.
+modprobe dm-crypt
+hexkey=$(od -An -tx1 -N64 /dev/urandom | tr -d ' \n')
+printf '0 2048 crypt aes-xts-plain64 %s 0 %s 0\n' "$hexkey" "$(cat /sys/block/vda/dev)" |
+	dmsetup create z
+ktap_check "a dm-crypt mapping with a hex key exists" sh -c "dmsetup table --target crypt z | grep -q crypt"
+out=$("$SEALCTL" status z 2>&1; "$SEALCTL" status --json z 2>&1)
+ktap_expect "status of a dm-crypt mapping: refused with one line (exit 18)" 18 \
+	"^sealctl: z: not a seal mapping \(target crypt\)$" "$SEALCTL" status z
+case $out in
+*"$hexkey"* | *"${hexkey:0:32}"*) ktap_fail "status of a dm-crypt mapping prints no key" "$out" ;;
+*) ktap_pass "status of a dm-crypt mapping prints no key" ;;
+esac
+dmsetup remove z
+
 ktap_end

@@ -60,7 +60,10 @@ else
 	cryptsetup close c
 fi
 # 2. sealctl reads what dm-crypt wrote, writes more; dm-crypt with the passphrase reads it.
-ktap_check "sealctl open (TPM)" setsid -w "$SEALCTL" open "$seal" s
+# The plugin's unseal extended PCR 15: the TPM keyslot is spent for this boot.
+ktap_expect "after the plugin's unseal, the TPM refuses sealctl (exit 12)" 12 \
+	"PCR values differ from the sealed policy" setsid -w "$SEALCTL" open "$seal" s
+ktap_check "sealctl open -d (the passphrase)" setsid -w "$SEALCTL" open "$seal" s -d "$work/pass"
 ktap_check "it is a seal mapping" is_target s seal
 ktap_same "sealctl reads what dm-crypt wrote" "$(read_sha s $((4 << 20)))" "$sha1"
 ktap_check "seal writes other 4 MiB" roundtrip_write s "$work/data3"

@@ -133,9 +133,10 @@ ktap_expect "TPM absent: plugin says so, cryptsetup fails" 1 "^seal-tpm2 token 0
 	with_plugin cryptsetup open --test-passphrase --token-only --token-type seal-tpm2 "$img"
 SEAL_TCTI=$tcti
 
-# malformed token JSON
+# malformed token JSON (after a reboot: the unlocks above extended PCR 15)
+swtpm_reboot
 cp "$good" "$img"
-printf '{"type":"seal-tpm2","keyslots":["1"],"tpm2-private":"!!!"}' >"$WORK/bad.json"
+printf '{"type":"seal-tpm2","keyslots":["1"],"seal-version":1,"tpm2-private":"!!!"}' >"$WORK/bad.json"
 cryptsetup token import --json-file "$WORK/bad.json" "$img"
 ktap_result "stock cryptsetup imports a malformed seal-tpm2 token (no plugin)" $?
 ktap_expect "a malformed token does not stop the good one" 0 "keyslot 1 unlocks" \
@@ -152,7 +153,17 @@ cp "$good" "$img"
 ktap_expect "the plugin's validate refuses to import it" 1 "malformed: tpm2-private" \
 	with_plugin cryptsetup token import --json-file "$WORK/bad.json" "$img"
 
-# a tampered sealed blob: well-formed JSON, but the TPM refuses to load it
+# a token without seal-version: not ours to interpret, malformed (format.md)
+cp "$good" "$img"
+cryptsetup token export --token-id 0 "$img" | jq -c 'del(."seal-version")' >"$WORK/nover.json"
+cryptsetup token import --token-replace --token-id 0 --json-file "$WORK/nover.json" "$img"
+ktap_expect "a token without seal-version is malformed (exit 17)" 17 \
+	"token 0 \(seal-tpm2\): malformed: seal-version" \
+	"$SEALCTL" open --test-passphrase --token-only "$img"
+
+# a tampered sealed blob: well-formed JSON, but the TPM refuses to load it (a new boot: the
+# unlock above moved PCR 15, which is checked before the TPM is asked)
+swtpm_reboot
 cp "$good" "$img"
 cryptsetup token export --token-id 0 "$img" | python3 -c '
 import base64, json, sys

@@ -80,6 +80,7 @@ ktap_expect "stock cryptsetup opens the tpm2 keyslot through the plugin" 0 "Key 
 	with_plugin cryptsetup open -v --test-passphrase --token-only --token-type seal-tpm2 "$img"
 ktap_expect "stock luksDump shows the token through the plugin" 0 "tpm2-pcrs: +7\+15" \
 	with_plugin cryptsetup luksDump "$img"
+swtpm_reboot # the plugin unsealed: PCR 15 moved; a new boot
 ktap_expect "sealctl unlocks with the token" 0 "keyslot 3 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 
@@ -112,6 +113,7 @@ ktap_same "exactly one seal-tpm2 token" \
 	"$(cryptsetup luksDump --dump-json-metadata "$img" | jq '[.tokens[] | select(.type=="seal-tpm2")] | length')" 1
 ktap_same "the volume key digest is unchanged" \
 	"$(dump | sed -n '/^Digests:/,$p' | sed -n 's/^\tDigest: *//p')" "$digest"
+swtpm_reboot # a new boot: the unlocks above moved PCR 15
 ktap_expect "rotated tpm2 keyslot unlocks" 0 "keyslot 4 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 ktap_expect "rotate-kek of passphrase keyslot 1" 0 "keyslot 1 replaced by keyslot 1|keyslot 1 replaced" \
@@ -127,14 +129,29 @@ ktap_expect "the old recovery key is gone" 2 "No key available" \
 
 # remove-slot
 rec=$("$SEALCTL" list --json "$img" | jq '.keyslots[] | select(.type=="recovery") | .keyslot')
-ktap_expect "remove-slot (recovery)" 0 "keyslot $rec removed" "$SEALCTL" remove-slot "$img" "$rec"
+hash=$(hdr_hash "$img")
+ktap_expect "remove-slot without the passphrase of a keyslot that stays: refused (exit 10)" 10 \
+	"no passphrase source" "$SEALCTL" remove-slot "$img" "$rec"
+ktap_expect "remove-slot with the passphrase of the keyslot itself: refused (exit 18)" 18 \
+	"that passphrase opens keyslot 0 itself" "$SEALCTL" remove-slot "$img" 0 -d "$WORK/p1"
+ktap_same "the refusals leave the header unchanged" "$(hdr_hash "$img")" "$hash"
+ktap_expect "remove-slot (recovery)" 0 "keyslot $rec removed" \
+	"$SEALCTL" remove-slot "$img" "$rec" -d "$WORK/p1"
 ktap_same "its seal-recovery token went with it" \
 	"$(cryptsetup luksDump --dump-json-metadata "$img" | jq '[.tokens[] | select(.type=="seal-recovery")] | length')" 0
 ktap_expect "remove-slot of an unused keyslot (exit 18)" 18 "keyslot 31 is not in use" \
 	"$SEALCTL" remove-slot "$img" 31
 ktap_expect "remove-slot of a bad number (exit 2)" 2 "invalid keyslot 'x'" "$SEALCTL" remove-slot "$img" x
-for s in $("$SEALCTL" list --json "$img" | jq '.keyslots[1:][] | .keyslot'); do
-	"$SEALCTL" remove-slot "$img" "$s" 2>/dev/null
+for s in $("$SEALCTL" list --json "$img" | jq '.keyslots[1:][] | select(.type!="tpm2") | .keyslot'); do
+	"$SEALCTL" remove-slot "$img" "$s" -d "$WORK/p1" 2>/dev/null
+done
+hash=$(hdr_hash "$img")
+ktap_expect "the last passphrase keyslot beside a tpm2 one: refused without --force (exit 18)" 18 \
+	"keyslot 0 is the last passphrase or recovery keyslot" \
+	"$SEALCTL" remove-slot "$img" 0 -d "$WORK/p1"
+ktap_same "refusal leaves the header unchanged" "$(hdr_hash "$img")" "$hash"
+for s in $("$SEALCTL" list --json "$img" | jq '.keyslots[] | select(.type=="tpm2") | .keyslot'); do
+	"$SEALCTL" remove-slot "$img" "$s" -d "$WORK/p1" 2>/dev/null
 done
 hash=$(hdr_hash "$img")
 ktap_expect "the last keyslot is refused without --force (exit 18)" 18 "keyslot 0 is the last one" \
@@ -155,6 +172,7 @@ cryptsetup luksFormat -q --type luks2 --cipher aes-xts-plain64 --key-size 512 --
 	--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file "$WORK/p1" "$img"
 ktap_expect "enroll tpm2 on a cryptsetup luksFormat volume" 0 "tpm2 enrolled in keyslot 1" \
 	"$SEALCTL" enroll "$img" tpm2 -d "$WORK/p1"
+swtpm_reboot # a new boot: the unlocks above moved PCR 15
 ktap_expect "sealctl unlocks it with the token" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 ktap_expect "sealctl unlocks it with the passphrase" 0 "keyslot 0 unlocks" \

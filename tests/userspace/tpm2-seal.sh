@@ -17,6 +17,10 @@ ktap_expect "enroll tpm2 (PCRs 7+15)" 0 "tpm2 enrolled in keyslot 1 \(PCRs 7\+15
 	"$SEALCTL" enroll "$img" tpm2 -d "$WORK/pass"
 ktap_expect "token unseals without interaction" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
+ktap_expect "--test-passphrase measured its unseal: a second one is refused (exit 12)" 12 \
+	"PCR values differ from the sealed policy" \
+	"$SEALCTL" open --test-passphrase --token-only "$img"
+swtpm_reboot
 secret=$("$TOOL" unseal-token "$img" 0)
 ktap_expect "unsealed secret (base64) is the keyslot passphrase" 0 "Command successful" \
 	cryptsetup open --test-passphrase -v --key-slot 1 --key-file <(hex_to_b64 "$secret") "$img"
@@ -100,6 +104,10 @@ ktap_expect "PIN token without a PIN: skipped, exit 15" 15 "needs a PIN" \
 	"$SEALCTL" open --test-passphrase --token-only "$img2"
 ktap_expect "PIN token with the PIN unlocks" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/pin" "$img2"
+# that unseal moved PCR 15: the PIN is not even tried (no dictionary-attack count)
+ktap_expect "PIN token after PCR 15 moved: PCR mismatch before the PIN is used (exit 12)" 12 \
+	"PCR values differ from the sealed policy" \
+	"$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/badpin" "$img2"
 img4=$WORK/img4
 new_image "$img4"
 "$SEALCTL" format "$img4" -d "$WORK/pass" 2>/dev/null
@@ -107,6 +115,17 @@ ktap_expect "enroll --pcrs none (bound to this TPM only)" 0 "\(PCRs none\)" \
 	"$SEALCTL" enroll "$img4" tpm2 --pcrs none -d "$WORK/pass"
 ktap_expect "the TPM-only token unlocks" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img4"
+# a PIN file is a line, as the prompt reads it: its newline is not part of the PIN
+swtpm_reboot
+printf '1234\n' >"$WORK/pin-nl"
+img6=$WORK/img6
+new_image "$img6"
+"$SEALCTL" format "$img6" -d "$WORK/pass" 2>/dev/null
+"$SEALCTL" enroll "$img6" tpm2 --pin --pin-file "$WORK/pin-nl" -d "$WORK/pass" 2>/dev/null
+ktap_expect "a PIN enrolled from a file with a newline is the same PIN without it" 0 \
+	"keyslot 1 unlocks" "$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/pin" "$img6"
+
+swtpm_reboot
 tpm2_dictionarylockout --setup-parameters --max-tries=1 --recovery-time=600 \
 	--lockout-recovery-time=600 >/dev/null
 ktap_expect "wrong PIN (exit 15)" 15 "wrong PIN" \
@@ -115,5 +134,30 @@ ktap_expect "DA lockout: right PIN refused (exit 13)" 13 "dictionary-attack lock
 	"$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/pin" "$img2"
 ktap_expect "DA lockout: passphrase fallback still works" 0 "keyslot 0 unlocks" \
 	"$SEALCTL" open --test-passphrase --pin-file "$WORK/pin" -d "$WORK/pass" "$img2"
+
+# tpm2-tss's trace output carries the secrets it handles: with TSS2_LOG=all+trace in the
+# environment (as systemd.setenv= on a kernel command line can put it), neither sealctl nor
+# the plugin prints a log line, and the secret is in no output (raw, hex, 8-byte hex runs,
+# base64).
+swtpm_stop
+swtpm_start "$WORK/tpm-log"
+img5=$WORK/img5
+new_image "$img5"
+"$SEALCTL" format "$img5" -d "$WORK/pass" 2>/dev/null
+TSS2_LOG=all+trace "$SEALCTL" enroll "$img5" tpm2 -d "$WORK/pass" > "$WORK/trace.out" 2>&1
+TSS2_LOG=all+trace "$SEALCTL" open --test-passphrase --token-only "$img5" >> "$WORK/trace.out" 2>&1
+swtpm_reboot
+TSS2_LOG=all+trace with_plugin cryptsetup open -v --test-passphrase --token-only \
+	--token-type seal-tpm2 "$img5" >> "$WORK/trace.out" 2>&1
+swtpm_reboot
+secret=$("$TOOL" unseal-token "$img5" 0)
+ktap_expect "TSS2_LOG=all+trace: the secret searched for opens the keyslot" 0 "Command successful" \
+	cryptsetup open --test-passphrase -v --key-slot 1 --key-file <(hex_to_b64 "$secret") "$img5"
+lines=$(grep -cE '^(error|warning|info|debug|trace):[a-z_]+:' "$WORK/trace.out")
+ktap_same "TSS2_LOG=all+trace: no tpm2-tss log line from enroll, open or the plugin" "$lines" 0
+counts=$(python3 "$HELPERS/count-secret.py" "$WORK/trace.out" "$secret")
+ktap_diag "secret in the output: $counts"
+ktap_result "TSS2_LOG=all+trace: the secret is in no output" \
+	"$(echo "$counts" | grep -q 'total=0 ' && echo 0 || echo 1)"
 
 ktap_end

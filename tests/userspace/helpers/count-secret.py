@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """count-secret.py FILE HEXSECRET: occurrences of the secret in FILE, as raw
-bytes, lowercase hex, uppercase hex and base64 (the keyslot passphrase form).
-Prints "raw=N hex=N HEX=N base64=N total=N bytes=N"; when FILE is an ELF
-core, each hit's virtual address follows as "at=0x..."."""
+bytes, lowercase hex, uppercase hex and base64 (the keyslot passphrase form),
+and of any 8 consecutive bytes of it in hex (a log's hex dump splits a secret
+over lines). Prints "raw=N hex=N HEX=N base64=N hex8=N total=N bytes=N"; when
+FILE is an ELF core, each hit's virtual address follows as "at=0x..."."""
 import base64
 import struct
 import sys
@@ -34,6 +35,8 @@ def segments():
 
 counts = {}
 where = []
+lower = data.lower()
+windows = {secret[i:i + 8].hex().encode() for i in range(len(secret) - 7)}
 segs = segments()
 for name, form in forms.items():
     n, pos = 0, data.find(form)
@@ -44,5 +47,6 @@ for name, form in forms.items():
                 where.append(f"at={name}@0x{vaddr + pos - off:x}")
         pos = data.find(form, pos + 1)
     counts[name] = n
+counts["hex8"] = sum(lower.count(w) for w in windows) if len(secret) >= 8 else 0
 print(" ".join(f"{k}={v}" for k, v in counts.items()), f"total={sum(counts.values())}",
       f"bytes={len(data)}", *where)

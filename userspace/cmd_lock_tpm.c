@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sealctl lock-tpm [REASON]: extend PCR 15 with "seal:lock:REASON", so that
+ * no tpm2 keyslot bound to PCR 15's reset value (the default) unseals again
+ * until the next reboot. The initramfs runs it before any shell, emergency
+ * or rescue target and rd.break point, whether or not anything was unsealed
+ * (dracut/90seal), and an administrator may run it by hand.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "commands.h"
+#include "report.h"
+#include "tpm2.h"
+#include "unlock.h"
+
+#define REASON_MAX 32
+
+static bool valid_reason(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > REASON_MAX)
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+enum seal_exit cmd_lock_tpm(const struct seal_opts *o, char **argv)
+{
+	const char *reason = argv[0] ?: "locked";
+	_cleanup_tpm_ struct seal_tpm *t = NULL;
+	char event[sizeof("seal:lock:") + REASON_MAX];
+	int r;
+
+	if (!valid_reason(reason))
+		return fail(SEAL_EXIT_USAGE, NULL,
+			    "invalid reason '%s' (up to %d of a-z, 0-9 and -)", reason, REASON_MAX);
+	snprintf(event, sizeof(event), "seal:lock:%s", reason);
+	r = seal_tpm_connect(seal_tpm_tcti(o->tcti), &t);
+	if (r == 0)
+		r = seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, event, strlen(event));
+	if (r < 0)
+		return fail(tpm_exit_code(r), NULL, "cannot extend PCR %d: %s%s%s%s",
+			    SEAL_TPM_MEASURE_PCR, tpm_cause(r), r == -EIO ? " (" : "",
+			    r == -EIO ? seal_tpm_error(t) : "", r == -EIO ? ")" : "");
+	debug(NULL, "PCR %d extended (%s): no tpm2 keyslot bound to it unseals until reboot",
+	      SEAL_TPM_MEASURE_PCR, event);
+	return SEAL_EXIT_OK;
+}
