@@ -186,6 +186,7 @@ install()
 	inst_simple "$moddir/seal-lib.sh" /lib/dracut-seal-lib.sh
 	inst_script "$moddir/seal-unlock.sh" /sbin/seal-unlock
 	inst_hook emergency 50 "$moddir/seal-emergency.sh"
+	inst_hook pre-pivot 90 "$moddir/seal-pivot.sh"
 
 	# Configuration: a hostonly image gets this host's volumes, any image the sealtab named
 	# by seal_sealtab.
@@ -209,6 +210,12 @@ install()
 		inst_script "$moddir/seal-generator.sh" \
 			"$systemdutildir/system-generators/dracut-seal-generator"
 		inst_script "$moddir/seal-askpass.sh" /usr/lib/dracut-seal/systemd-ask-password
+		inst_simple "$moddir/seal-lock-tpm.service" "$systemdsystemunitdir/seal-lock-tpm.service"
+		for _t in emergency rescue debug-shell dracut-emergency; do
+			mkdir -p "$initdir$systemdsystemunitdir/$_t.service.d"
+			printf '[Unit]\nWants=seal-lock-tpm.service\nAfter=seal-lock-tpm.service\n' \
+				> "$initdir$systemdsystemunitdir/$_t.service.d/90-seal-lock-tpm.conf"
+		done
 		inst_multiple -o "$systemdsystemunitdir/cryptsetup.target" \
 			"$systemdsystemunitdir/cryptsetup-pre.target"
 		mkdir -p "$initdir$systemdsystemunitdir/sysinit.target.wants"

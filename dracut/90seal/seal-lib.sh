@@ -274,6 +274,34 @@ seal_console_tty()
 # tokens first, then a passphrase prompt (systemd-ask-password in a systemd initramfs, the
 # console otherwise). Returns 0 when the mapping exists, 2 when DEVICE is not there yet, and
 # otherwise sealctl's exit code, with SEAL_REASON set to one line saying why.
+# seal_lock_tpm REASON: extend PCR 15 ("seal:lock:REASON"), so that no tpm2 keyslot bound
+# to its reset value unseals again until the next reboot. Runs before every shell (the
+# emergency hook: failures and rd.break points), rescue or debug shell (systemd units) and
+# at the end of the initramfs, whether or not anything was unsealed. The TPM driver may not
+# be loaded yet (rd.break=pre-trigger comes before udev): load it and wait a little.
+seal_lock_tpm()
+{
+	local _i=0 _out
+	if [ ! -e /dev/tpmrm0 ]; then
+		modprobe -q tpm_tis 2>/dev/null
+		modprobe -q tpm_crb 2>/dev/null
+	fi
+	while [ ! -e /dev/tpmrm0 ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	if [ ! -e /dev/tpmrm0 ]; then
+		info "seal: no TPM2: PCR 15 not extended ($1)"
+		return 0
+	fi
+	if ! _out=$(sealctl lock-tpm "$1" 2>&1); then
+		warn "seal: PCR 15 NOT extended ($1): tpm2 keyslots may still unseal this boot: $_out"
+		return 1
+	fi
+	info "seal: PCR 15 extended ($1): no tpm2 keyslot unseals again until reboot"
+	return 0
+}
+
 seal_unlock()
 {
 	local _name=$1 _dev=$2 _opts=$3 _tries _timeout _v _rc _tty

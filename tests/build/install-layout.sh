@@ -27,6 +27,8 @@ usr/lib/dracut/modules.d/90seal/seal-askpass.sh
 usr/lib/dracut/modules.d/90seal/seal-emergency.sh
 usr/lib/dracut/modules.d/90seal/seal-generator.sh
 usr/lib/dracut/modules.d/90seal/seal-lib.sh
+usr/lib/dracut/modules.d/90seal/seal-lock-tpm.service
+usr/lib/dracut/modules.d/90seal/seal-pivot.sh
 usr/lib/dracut/modules.d/90seal/seal-unlock.sh
 usr/lib/dracut/modules.d/90seal/seal-unlock@.service
 $1/share/doc/dm-seal/README.md

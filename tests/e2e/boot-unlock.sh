@@ -42,10 +42,13 @@ emergency_banner() { [ "$1" = systemd ] && echo 'Entering emergency mode' || ech
 shell_prompt() { [ "$1" = systemd ] && echo ':/[a-z]*# ' || echo 'seal:/# '; }
 
 # check_transcript NAME LOG PATTERN COUNT: PATTERN appears COUNT times (COUNT "+": at least once)
+# on the lines an administrator sees. The boots' loglevel=5 (the watchdog policy) also puts
+# the kernel log's copy of dracut's warnings on the console, "[   46.255853] dracut Warning:
+# ...": those timestamped lines are not counted.
 check_transcript()
 {
 	local name=$1 log=$2 pattern=$3 want=$4 n
-	n=$(grep -cE "$pattern" "$log")
+	n=$(grep -vE '^\[ *[0-9]+\.[0-9]+\] ' "$log" | grep -cE "$pattern")
 	if [ "$want" = + ] && [ "$n" -gt 0 ] || [ "$n" = "$want" ]; then
 		ktap_pass "$name"
 	else
@@ -157,18 +160,60 @@ case3()
 	ktap_result "$tag: case 4: leaving the shell asks again; the recovery key boots ($((SECONDS - start))s)" $rc
 }
 
-# missing FLAVOUR: a volume whose device never appears (1 result): a bounded wait, then the
-# emergency shell. dracut's own init waits rd.retry= seconds; systemd the device unit's job
-# timeout (90 s; sealtab's device-timeout= per volume).
+# Typed in a shell the initramfs gave (short lines: the console is 80 columns wide): the
+# disk's driver (rd.break=pre-trigger comes before udev loads it), PCR 15 as the count of
+# its non-zero hex digits (0: still at its reset value), and what sealctl gets from the
+# TPM slot of the real volume on /dev/vda1 (12: PCR mismatch).
+SHELL_PROBE=(send='modprobe -a virtio_pci virtio_blk; sleep 3'
+	expect='# ' send='p=$(tr -d 0 </sys/class/tpm/tpm0/pcr-sha256/15);echo PCR15-${#p}'
+	expect='PCR15-[0-9]+' send='sealctl open --test-passphrase --token-only /dev/vda1;echo rc=$?'
+	expect='rc=[0-9]+' send='echo o >/proc/sysrq-trigger' eof)
+
+# shell_results TAG HOW LOG: the 2 results of a SHELL_PROBE: the TPM was closed before the shell
+shell_results()
+{
+	check_transcript "$1: $2: PCR 15 was extended before the shell opened" "$3" 'PCR15-[1-9]' 1
+	check_transcript "$1: $2: from the shell, sealctl cannot unseal the KEK (exit 12)" "$3" '^rc=12' 1
+}
+
+# missing FLAVOUR: a volume whose device never appears (3 results): a bounded wait, then the
+# emergency shell, where the TPM no longer unseals the real volume's KEK. dracut's own init
+# waits rd.retry= seconds; systemd the device unit's job timeout (90 s; sealtab's
+# device-timeout= per volume).
 missing()
 {
-	local f=$1 u=0e3b1c1a-6d52-4b8e-9e4f-000000000000
+	local f=$1 u=0e3b1c1a-6d52-4b8e-9e4f-000000000000 enter=() log
+	log=$e2e_logs/missing-device-$k-$f.log
+	[ "$f" = systemd ] && enter=(expect='Press Enter for maintenance' send='')
 	e2e_check "$k $f: a missing device ends in the emergency shell, naming it" \
-		--kernel "$k" --flavour "$f" --log "$e2e_logs/missing-device-$k-$f.log" --tpm no \
+		--kernel "$k" --flavour "$f" --log "$log" \
 		--seal-args "rd.seal.uuid=$u" --append "rd.retry=4" \
 		-- timeout=240 reject="$E2E_PROMPT" \
 		expect="seal: volume seal-$u: device /dev/disk/by-uuid/$u not found" \
-		expect="$(emergency_banner "$f")"
+		expect="$(emergency_banner "$f")" "${enter[@]}" expect=':/[a-z]*# ' \
+		"${SHELL_PROBE[@]}"
+	shell_results "$k $f" "missing device" "$log"
+}
+
+# rdbreak FLAVOUR: a shell asked for on the kernel command line, before anything was
+# unlocked (3 results): rd.break=pre-trigger with dracut's own init; with systemd
+# rd.systemd.unit=emergency.target (its rd.break=pre-trigger shell is replaced by the
+# emergency target when the root device's 90 s job times out, which no console script
+# can follow reliably).
+rdbreak()
+{
+	local f=$1 enter=() log how=rd.break=pre-trigger
+	log=$e2e_logs/rd-break-$k-$f.log
+	if [ "$f" = systemd ]; then
+		enter=(expect='Press Enter for maintenance' send='')
+		how=rd.systemd.unit=emergency.target
+	fi
+	e2e_check "$k $f: $how gives a shell" \
+		--kernel "$k" --flavour "$f" --log "$log" --append "$how" \
+		-- timeout=240 reject="$E2E_PROMPT" \
+		expect="$(emergency_banner "$f")" "${enter[@]}" expect=':/[a-z]*# ' \
+		"${SHELL_PROBE[@]}"
+	shell_results "$k $f" "$how" "$log"
 }
 
 E2E_KERNELS=$k
@@ -180,6 +225,9 @@ for f in $full; do
 	# systemd waits 90 s for a device (systemd.default_timeout_start_sec= does not shorten
 	# it in 252): only in the full matrix
 	[ "$f" = shell ] || [ "${E2E_MATRIX:-}" = full ] && runs+=("$f:missing")
+done
+for f in $full $part; do
+	runs+=("$f:rdbreak")
 done
 for f in $part; do
 	runs+=("$f:case1only" "$f:case2")
@@ -193,6 +241,7 @@ for r in "${runs[@]}"; do
 	case "$c" in
 	case1) plan=$((plan + 6)) ;;
 	case3) plan=$((plan + 4)) ;;
+	missing | rdbreak) plan=$((plan + 3)) ;;
 	*) plan=$((plan + 1)) ;;
 	esac
 done

@@ -201,6 +201,7 @@ else
 	for f in usr/sbin/sealctl cryptsetup/libcryptsetup-token-seal-tpm2.so 'libtss2-tcti-device.so.0' \
 		'libtss2-esys.so' 'updates/dm-seal.ko' lib/dracut-seal-lib.sh sbin/seal-unlock \
 		'hooks/emergency/50-seal-emergency.sh' 'hooks/cmdline/40-parse-seal.sh' \
+		'hooks/pre-pivot/90-seal-pivot.sh' \
 		'drivers/md/dm-mod.ko' 'crypto/xts.ko' usr/bin/setsid usr/bin/flock; do
 		grep -q -- "$f" <<<"$list" || missing+=" $f"
 	done
@@ -212,10 +213,13 @@ else
 	for f in 'seal-unlock@.service' 'system-generators/dracut-seal-generator' \
 		'usr/lib/dracut-seal/systemd-ask-password' 'sysinit.target.wants/cryptsetup.target' \
 		'bin/systemd-ask-password' 'systemd-ask-password-console.path' etc/sealtab \
-		usr/sbin/sealctl 'libtss2-tcti-device.so.0' 'updates/dm-seal.ko'; do
+		usr/sbin/sealctl 'libtss2-tcti-device.so.0' 'updates/dm-seal.ko' \
+		'seal-lock-tpm.service' 'rescue.service.d/90-seal-lock-tpm.conf' \
+		'debug-shell.service.d/90-seal-lock-tpm.conf' 'emergency.service.d/90-seal-lock-tpm.conf' \
+		'hooks/pre-pivot/90-seal-pivot.sh'; do
 		grep -q -- "$f" <<<"$list" || missing+=" $f"
 	done
 	[ -z "$missing" ]
-	check "initramfs contents (systemd): unit, generator, askpass, sealtab, sealctl, TCTI, dm-seal.ko" $? "missing:$missing"
+	check "initramfs contents (systemd): units, generator, askpass, sealtab, sealctl, TCTI, dm-seal.ko, the TPM lock before shells" $? "missing:$missing"
 fi
 ktap_end
