@@ -25,7 +25,10 @@ seal_volumes | while read -r name dev opts; do
 		seal_opt "$opts" nofail >/dev/null && echo "OnFailure="
 	} > "$dir/$unit.d/50-device.conf"
 
-	if t=$(seal_opt "$opts" device-timeout) && [ -n "$t" ]; then
+	t=$(seal_opt "$opts" device-timeout) || t=
+	# not a whole number of seconds: named by seal_check_options, systemd's default stands
+	case $t in '' | *[!0-9]*) t= ;; esac
+	if [ -n "$t" ]; then
 		mkdir -p "$dir/$devunit.d"
 		printf '[Unit]\nJobRunningTimeoutSec=%s\n' "$t" > "$dir/$devunit.d/50-seal-timeout.conf"
 	fi

@@ -187,6 +187,9 @@ seal_check_options()
 	IFS=$_ifs
 	for _o in "$@"; do
 		case "$_o" in
+		tries=0 | tries=*[!0-9]* | tries= | timeout=*[!0-9]* | timeout= | \
+			device-timeout=*[!0-9]* | device-timeout=)
+			warn "seal: $_name: invalid '$_o' ignored (a whole number of tries or seconds)" ;;
 		- | tries=* | timeout=* | device-timeout=* | tpm2-pcrs=* | tcti=* | nofail | \
 			readonly | read-only | force) ;;
 		*) warn "seal: $_name: unknown option '$_o' ignored" ;;
@@ -315,6 +318,9 @@ seal_unlock()
 
 	_tries=$(seal_opt "$_opts" tries) || _tries=3
 	_timeout=$(seal_opt "$_opts" timeout) || _timeout=0
+	# invalid values were named by seal_check_options; the defaults stand for them
+	case $_tries in '' | 0 | *[!0-9]*) _tries=3 ;; esac
+	case $_timeout in '' | *[!0-9]*) _timeout=0 ;; esac
 	set -- open --tries "${_tries:-3}"
 	if _v=$(seal_opt "$_opts" tcti) && [ -n "$_v" ]; then
 		set -- "$@" --tcti "$_v"

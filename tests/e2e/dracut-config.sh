@@ -56,7 +56,7 @@ expect_volumes()
 # check NAME CONDITION-STATUS DIAG...: one result
 check() { local name=$1 rc=$2; shift 2; [ "$rc" = 0 ] || ktap_diag "$@"; ktap_result "$name" "$rc"; }
 
-ktap_begin 23
+ktap_begin 24
 
 U1=0e3b1c1a-6d52-4b8e-9e4f-111111111111
 U2=0e3b1c1a-6d52-4b8e-9e4f-222222222222
@@ -116,6 +116,10 @@ check "tpm2-pcrs=: a keyslot bound to 7+15 covers 7, 7+15 and 15,7, not 0+7" $? 
 got=$(in_initramfs "" "" 'seal_check_options v "tries=3,bogus,nofail"' 2>&1)
 [ "$got" = "warning: seal: v: unknown option 'bogus' ignored" ]
 check "unknown options are named in a warning" $? "$got"
+got=$(in_initramfs "" "" 'seal_check_options v "timeout=5m,tries=x,tries=0,device-timeout=,timeout=30"' 2>&1)
+[ "$(echo "$got" | grep -c "invalid .* ignored")" = 4 ] && [[ $got == *"'timeout=5m'"* ]] &&
+	[[ $got != *timeout=30* ]]
+check "timeout=, tries=, device-timeout= that are not whole numbers are named and ignored" $? "$got"
 got=$(in_initramfs "" "" 'for c in 9 12 124 19; do seal_exit_reason $c; done')
 [ "$(echo "$got" | wc -l)" = 4 ] && [[ $got == *"no keyslot accepts the passphrase"* ]]
 check "every sealctl exit code becomes one line of reason" $? "$got"
