@@ -10,7 +10,7 @@
 work=$(mktemp -d)
 on_exit "umount $work/mnt 2>/dev/null; rm -rf $work"
 
-ktap_begin 9
+ktap_begin 11
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 dev=$(ramdisk 96)
 sectors=$(blockdev --getsz "$dev")
@@ -32,6 +32,7 @@ for ss in 512 4096; do
 	[ "$ss" != 512 ] && opts=" 1 sector_size:$ss"
 	dm_track fio
 	dmsetup create fio --table "0 $sectors seal aes-xts-plain64 :64:logon:seal-test:fio 0 $dev 0$opts"
+	ktap_check "sector_size $ss: the seal table loads" seal_mapped fio
 	fio_verify "sector_size $ss: sequential write+verify, 1M blocks, 2 jobs at queue depth 8" \
 		--rw=write --bs=1M --iodepth=8 --numjobs=2 --offset_increment=40M
 	fio_verify "sector_size $ss: random write+verify, 4k-64k blocks, 4 jobs at queue depth 16" \

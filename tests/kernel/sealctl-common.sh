@@ -45,7 +45,12 @@ nothing_left()
 }
 
 # roundtrip_write MAPPING FILE: write FILE at the start of the mapping, bypassing caches.
-roundtrip_write() { dd if="$2" of="/dev/mapper/$1" bs=1M oflag=direct conv=fsync status=none; }
+# (a mapping that was never made would leave dd writing a regular file at that path)
+roundtrip_write()
+{
+	[ -b "/dev/mapper/$1" ] || { echo "/dev/mapper/$1 is not a block device" >&2; return 1; }
+	dd if="$2" of="/dev/mapper/$1" bs=1M oflag=direct conv=fsync status=none
+}
 
 # read_sha MAPPING BYTES: sha256 of the first BYTES of the mapping, read past the caches.
 read_sha()

@@ -18,6 +18,16 @@ trap guest_cleanup EXIT
 # dm_track NAME: remove the dm device NAME when the test exits.
 dm_track() { GUEST_DM_NAMES="$1 $GUEST_DM_NAMES"; }
 
+# seal_mapped NAME: /dev/mapper/NAME is a block device whose table is the seal target. Check
+# it before I/O: when a table is refused, dd and fio write a regular file at that path
+# instead (tmpfs takes O_DIRECT on 6.12) and would "pass".
+seal_mapped()
+{
+	[ -b "/dev/mapper/$1" ] &&
+		[ "$(dmsetup table "$1" 2>/dev/null | awk 'NR == 1 { print $3 }')" = seal ] ||
+		{ echo "/dev/mapper/$1 is not a seal mapping" >&2; return 1; }
+}
+
 # on_exit CMD: run CMD (a shell string) when the test exits.
 on_exit() { GUEST_CLEANUPS="$1; $GUEST_CLEANUPS"; }
 
