@@ -106,11 +106,24 @@ static int tpm_fail(struct seal_tpm *t, const char *op, TSS2_RC rc)
 	case TPM2_RC_POLICY_FAIL:
 	case TPM2_RC_PCR_CHANGED:
 		return -EPERM;
+	default:
+		/* a bad authorization anywhere but the unseal (an owner password on
+		 * CreatePrimary, say) is no wrong PIN: the message names the command */
+		return -EIO;
+	}
+}
+
+/* The unseal, where the PIN is the authorization: a bad one is a wrong PIN. */
+static int tpm_fail_unseal(struct seal_tpm *t, TSS2_RC rc)
+{
+	int r = tpm_fail(t, "Esys_Unseal", rc);
+
+	switch (rc_base(rc)) {
 	case TPM2_RC_AUTH_FAIL:
 	case TPM2_RC_BAD_AUTH:
 		return -EACCES;
 	default:
-		return -EIO;
+		return r;
 	}
 }
 
@@ -621,7 +634,7 @@ int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 		secret_scrub_stack();
 		wipe_response_buffer(t);
 		if (rc != TSS2_RC_SUCCESS)
-			r = tpm_fail(t, "Esys_Unseal", rc);
+			r = tpm_fail_unseal(t, rc);
 	}
 	if (auth)
 		forget_object_auth(&h);

@@ -134,6 +134,17 @@ static int get_key(struct attempt *a, int keyslot, const struct secret *pass, st
 	return 0;
 }
 
+/* One line for a seal-tpm2 token that failed: the cause, and the TPM's code when it has one. */
+static void token_failed(struct attempt *a, int id, int r)
+{
+	if (r == -EIO || r == -ENOTRECOVERABLE)
+		note(a->path, "token %d (seal-tpm2): %s (%s)", id, tpm_cause(r),
+		     seal_tpm_error(a->tpm));
+	else
+		note(a->path, "token %d (seal-tpm2): %s", id, tpm_cause(r));
+	attempt_failed(a, tpm_exit_code(r));
+}
+
 static bool try_seal_token(struct attempt *a, int id, const char *json, struct unlocked *out)
 {
 	_cleanup_secret_ struct secret *pin = NULL, *secret = NULL, *pass = NULL;
@@ -157,8 +168,7 @@ static bool try_seal_token(struct attempt *a, int id, const char *json, struct u
 	/* a PCR mismatch (PCR 15 moved: this boot unsealed already) asks for no PIN */
 	r = seal_tpm_check(a->tpm, &tok.sealed);
 	if (r < 0) {
-		note(a->path, "token %d (seal-tpm2): %s", id, tpm_cause(r));
-		attempt_failed(a, tpm_exit_code(r));
+		token_failed(a, id, r);
 		return false;
 	}
 	if (tok.sealed.pin) {
@@ -174,21 +184,10 @@ static bool try_seal_token(struct attempt *a, int id, const char *json, struct u
 			return false;
 		}
 	}
+	/* -ENOTRECOVERABLE: the secret came out but PCR 15 did not move; it was wiped unused */
 	r = seal_unseal_once(a->tpm, crypt_get_uuid(a->cd), &tok.sealed, pin, &secret);
-	if (r == -ENOTRECOVERABLE) {
-		/* the secret came out but PCR 15 did not move: it was wiped unused */
-		note(a->path, "token %d (seal-tpm2): %s (%s)", id, tpm_cause(r),
-		     seal_tpm_error(a->tpm));
-		attempt_failed(a, tpm_exit_code(r));
-		return false;
-	}
 	if (r < 0) {
-		if (r == -EIO)
-			note(a->path, "token %d (seal-tpm2): %s (%s)", id, tpm_cause(r),
-			     seal_tpm_error(a->tpm));
-		else
-			note(a->path, "token %d (seal-tpm2): %s", id, tpm_cause(r));
-		attempt_failed(a, tpm_exit_code(r));
+		token_failed(a, id, r);
 		return false;
 	}
 	out->tpm_unsealed = true;

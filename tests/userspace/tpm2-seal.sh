@@ -123,6 +123,15 @@ ktap_expect "enroll --pcrs none (bound to this TPM only)" 0 "\(PCRs none\)" \
 	"$SEALCTL" enroll "$img4" tpm2 --pcrs none -d "$WORK/pass"
 ktap_expect "the TPM-only token unlocks" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img4"
+# a password on the owner hierarchy makes CreatePrimary fail with BAD_AUTH: named as that,
+# not as a wrong PIN
+swtpm_reboot
+tpm2_changeauth -c owner ownerpass >/dev/null
+ktap_expect "an owner password: CreatePrimary's bad authorization is named, no 'wrong PIN' (exit 16)" 16 \
+	"TPM2 error \(Esys_CreatePrimary: 0x[0-9a-f]+ " \
+	"$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/pin" "$img2"
+tpm2_changeauth -c owner -p ownerpass >/dev/null
+
 # a PIN file is a line, as the prompt reads it: its newline is not part of the PIN
 swtpm_reboot
 printf '1234\n' >"$WORK/pin-nl"
