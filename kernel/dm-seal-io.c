@@ -318,6 +318,8 @@ static struct bio *seal_try_alloc_bounce(struct seal_io *io, gfp_t gfp)
 				  GFP_NOWAIT | __GFP_NOWARN : GFP_NOIO, &st->bs);
 	if (!bounce)
 		return NULL;
+	/* dm polls the bio it gave seal_map(), never this one. */
+	bio_clear_polled(bounce);
 
 	seal_stash_take(st, &stashed, nr_pages, gfpflags_allow_blocking(gfp));
 	for (left = size; left; left -= len) {
@@ -589,6 +591,11 @@ static bool seal_submit_read(struct seal_io *io)
 				GFP_NOWAIT | __GFP_NOWARN : GFP_NOIO, &st->bs);
 	if (!clone)
 		return false;
+	/*
+	 * dm polls the bio it gave seal_map(), never this one: left polled,
+	 * the lower device would complete it only when its timeout hit.
+	 */
+	bio_clear_polled(clone);
 	clone->bi_iter.bi_sector = st->start + io->sector;
 	clone->bi_private = io;
 	clone->bi_end_io = seal_read_endio;
