@@ -98,8 +98,10 @@ static void seal_io_end(struct seal_io *io)
 	bool write = seal_io_is_write(io);
 
 	if (unlikely(io->status)) {
-		seal_count(st, write ? SEAL_STAT_WRITE_ERRORS :
-				       SEAL_STAT_READ_ERRORS, 1);
+		/* "Would block" is not an error: the submitter tries again. */
+		if (io->status != BLK_STS_AGAIN)
+			seal_count(st, write ? SEAL_STAT_WRITE_ERRORS :
+					       SEAL_STAT_READ_ERRORS, 1);
 		bio->bi_status = io->status;
 	} else {
 		seal_count(st, write ? SEAL_STAT_WRITE_SECTORS :
@@ -298,15 +300,15 @@ static void seal_write_endio(struct bio *bounce)
 }
 
 /*
- * Allocate the bio that takes the ciphertext of a write to the lower
- * device, with bounce pages from the pool. Return NULL if @gfp does not
- * allow waiting and the pool is short.
+ * Allocate the bio that takes the ciphertext of the first io->size bytes
+ * of a write to the lower device, with bounce pages from the pool. Return
+ * NULL if @gfp does not allow waiting and the pool is short.
  */
 static struct bio *seal_try_alloc_bounce(struct seal_io *io, gfp_t gfp)
 {
 	struct seal_target *st = io->st;
 	struct bio *base = io->base;
-	unsigned int size = base->bi_iter.bi_size;
+	unsigned int size = io->size;
 	unsigned int nr_pages = DIV_ROUND_UP(size, PAGE_SIZE);
 	unsigned int left, len;
 	struct bio *bounce;
@@ -513,7 +515,6 @@ static void seal_convert(struct seal_io *io, bool may_sleep)
 	struct seal_runner *r;
 	unsigned int i, cpu;
 
-	io->size = io->base->bi_iter.bi_size;
 	io->nr_runners = seal_nr_runners(st, io->size);
 	atomic_long_set(&io->next, 0);
 	atomic_set(&io->pending, io->nr_runners);
@@ -631,11 +632,44 @@ static bool seal_bio_aligned(struct seal_target *st, sector_t sector,
 	       !(bio->bi_iter.bi_size & (st->sector_size - 1));
 }
 
+/*
+ * The most a REQ_NOWAIT bio of @st may carry at @sector: what the lower
+ * device takes as one request. blk-mq ends a REQ_NOWAIT bio that it would
+ * have to split with BLK_STS_AGAIN, after a write has been encrypted; the
+ * submitter then tries the whole bio again. A bounce bio has a segment per
+ * page; a read clone has the caller's, one more when the buffer does not
+ * start a page. A bio-based lower device splits nothing. Return 0 when
+ * not even a crypto sector fits.
+ */
+static unsigned int seal_nowait_max_size(struct seal_target *st,
+					 sector_t sector, bool write)
+{
+	struct request_queue *q = bdev_get_queue(st->dev->bdev);
+	unsigned int chunk = q->limits.chunk_sectors;
+	unsigned int segs = queue_max_segments(q);
+	u64 max, offset;
+
+	if (!queue_is_mq(q))
+		return UINT_MAX;
+	if (queue_max_segment_size(q) < PAGE_SIZE)
+		return 0;
+
+	max = (u64)queue_max_sectors(q) << SECTOR_SHIFT;
+	max = min_t(u64, max, (u64)(write ? segs : segs - 1) << PAGE_SHIFT);
+	if (chunk) {
+		offset = st->start + sector;
+		max = min_t(u64, max,
+			    (u64)(chunk - do_div(offset, chunk)) << SECTOR_SHIFT);
+	}
+	return round_down(max, st->sector_size);
+}
+
 int seal_map(struct dm_target *ti, struct bio *bio)
 {
 	struct seal_target *st = ti->private;
 	struct seal_io *io;
 	sector_t sector;
+	bool write;
 
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
@@ -662,34 +696,51 @@ int seal_map(struct dm_target *ti, struct bio *bio)
 	if (unlikely(!test_bit(SEAL_KEY_VALID, &st->flags)))
 		return seal_kill(st, bio);
 
-	if (op_is_write(bio_op(bio)) &&
-	    bio->bi_iter.bi_size > SEAL_MAX_WRITE_SIZE)
-		dm_accept_partial_bio(bio, SEAL_MAX_WRITE_SIZE >> SECTOR_SHIFT);
-
 	io = dm_per_bio_data(bio, ti->per_io_data_size);
 	io->st = st;
 	io->base = bio;
 	io->bounce = NULL;
 	io->sector = sector;
+	io->size = bio->bi_iter.bi_size;
 	io->status = BLK_STS_OK;
+	write = op_is_write(bio_op(bio));
+	if (write)
+		io->size = min_t(unsigned int, io->size, SEAL_MAX_WRITE_SIZE);
 
 	/*
 	 * DM_TARGET_NOWAIT: a REQ_NOWAIT bio goes down with the flag, so it
-	 * can only be taken if the lower device honours it too.
+	 * can only be taken if the lower device honours it too, and only as
+	 * much of it as the lower device takes without splitting.
 	 */
-	if (unlikely(bio->bi_opf & REQ_NOWAIT) &&
-	    !bdev_nowait(st->dev->bdev))
-		goto would_block;
+	if (unlikely(bio->bi_opf & REQ_NOWAIT)) {
+		if (!bdev_nowait(st->dev->bdev))
+			goto would_block;
+		io->size = min(io->size,
+			       seal_nowait_max_size(st, sector, write));
+		if (!io->size)
+			goto would_block;
+	}
 
-	if (op_is_write(bio_op(bio))) {
-		/* map runs in the submitter's process context. */
+	if (write) {
+		/*
+		 * map runs in the submitter's process context. The rest of
+		 * the bio is accepted for later only once this part has its
+		 * pages: otherwise dm core would convert the rest, and then
+		 * the submitter all of it again.
+		 */
 		io->bounce = seal_alloc_bounce(io);
 		if (unlikely(!io->bounce))
 			goto would_block;
+		if (io->size < bio->bi_iter.bi_size)
+			dm_accept_partial_bio(bio, io->size >> SECTOR_SHIFT);
 		seal_convert(io, true);
-	} else if (unlikely(!seal_submit_read(io))) {
-		goto would_block;
+		return DM_MAPIO_SUBMITTED;
 	}
+
+	if (io->size < bio->bi_iter.bi_size)
+		dm_accept_partial_bio(bio, io->size >> SECTOR_SHIFT);
+	if (unlikely(!seal_submit_read(io)))
+		goto would_block;
 	return DM_MAPIO_SUBMITTED;
 
 would_block:
