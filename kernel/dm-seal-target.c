@@ -17,6 +17,7 @@
 #include <linux/blkdev.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -205,6 +206,7 @@ static int seal_message(struct dm_target *ti, unsigned int argc, char **argv,
 			char *result, unsigned int maxlen)
 {
 	struct seal_target *st = ti->private;
+	unsigned int noio;
 	bool set, wipe;
 	int r;
 
@@ -220,12 +222,20 @@ static int seal_message(struct dm_target *ti, unsigned int argc, char **argv,
 	mutex_lock(&st->key_lock);
 	if (!test_bit(SEAL_SUSPENDED, &st->flags)) {
 		DMWARN("Key messages are only accepted while the device is suspended");
-		r = -EINVAL;
-	} else if (set) {
-		r = seal_message_key_set(st, argv[2]);
-	} else {
-		r = seal_message_key_wipe(st);
+		mutex_unlock(&st->key_lock);
+		return -EINVAL;
 	}
+	/*
+	 * The mapping is suspended: reclaim that wrote to it would wait for
+	 * the resume, which comes after this message, so nothing here may
+	 * start I/O to free memory (the key lookup allocates).
+	 */
+	noio = memalloc_noio_save();
+	if (set)
+		r = seal_message_key_set(st, argv[2]);
+	else
+		r = seal_message_key_wipe(st);
+	memalloc_noio_restore(noio);
 	mutex_unlock(&st->key_lock);
 	return r;
 }

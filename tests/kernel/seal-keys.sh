@@ -3,8 +3,10 @@
 # Keys come only from the kernel keyring: each accepted key type works, every wrong key is
 # refused with its message, the device outlives its keyring key, `key wipe` / `key set`
 # behave, and the key bytes appear nowhere userspace can look.
+# vm-timeout: 900
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
+. "$SEAL_ROOT/tests/lib/guest-trace.sh"
 
 work=$(mktemp -d)
 on_exit "rm -rf $work"
@@ -119,7 +121,14 @@ else
 		"dd exited $rc, read $(stat -c %s "$work/back" 2>/dev/null || echo no) bytes"
 fi
 dmsetup suspend k
-dmsetup message k 0 key set :64:logon:seal-test:k64
+# Reclaim that wrote to the suspended device would wait for a resume that comes only after
+# the message: the messages allocate as GFP_NOIO (the task's PF_MEMALLOC_NOIO, 0x80000).
+noio=$(bpf_around 'kprobe:request_key_tag, kprobe:crypto_skcipher_setkey /comm == "dmsetup"/
+	{ printf("%s noio=%d\n", probe, (curtask->flags & 0x80000) ? 1 : 0); }' \
+	sh -c 'dmsetup message k 0 key wipe && dmsetup message k 0 key set :64:logon:seal-test:k64')
+ktap_same "while suspended, key wipe and key set look up and load keys with no I/O for memory" \
+	"$(sort -u <<<"$noio" | xargs)" \
+	"kprobe:crypto_skcipher_setkey noio=1 kprobe:request_key_tag noio=1"
 dmsetup resume k
 timeout 60 dd if=/dev/mapper/k of="$work/back" bs=1M iflag=direct status=none
 ktap_check "key set with the right key brings the plaintext back" cmp -s "$work/plain" "$work/back"
