@@ -4,8 +4,9 @@
  *
  * seal_map() allocates the bio that goes to the lower device. For a read
  * it is a clone sharing the caller's pages, submitted at once; when it
- * completes, the data is decrypted in place, right there unless that is
- * hard interrupt context. For a write it is a bio of bounce pages, into
+ * completes, the data is decrypted in place, right there if the read is
+ * small and that is not hard interrupt context, otherwise on the
+ * workqueue. For a write it is a bio of bounce pages, into
  * which seal_map() encrypts the caller's data before submitting it; the
  * caller's pages are never written.
  *
@@ -46,6 +47,13 @@
 
 /* Each helper of a bio must have at least this much to do. */
 #define SEAL_HELPER_MIN		(64 << 10)
+
+/*
+ * Largest read decrypted in the context its lower bio completed in, which
+ * may not reschedule (softirq, or a submitter deep in submit_bio()); a
+ * larger one goes to the workqueue, which does. About 50 us of AES-NI.
+ */
+#define SEAL_READ_INLINE_MAX	(128 << 10)
 
 static inline struct seal_runner *seal_io_runner(struct seal_io *io,
 						 unsigned int i)
@@ -547,7 +555,7 @@ static void seal_convert(struct seal_io *io, bool may_sleep)
 	seal_runner_run(seal_io_runner(io, 0));
 }
 
-/* A read that completed in hard interrupt context. */
+/* A read that completed in hard interrupt context, or a large one. */
 static void seal_read_work(struct work_struct *work)
 {
 	struct seal_runner *r = container_of(work, struct seal_runner, work);
@@ -567,10 +575,12 @@ static void seal_read_endio(struct bio *clone)
 		return;
 	}
 	/*
-	 * Decrypt right here, unless this is hard interrupt context. The
-	 * first runner's work item is free until seal_convert() sets it up.
+	 * Decrypt right here, unless this is hard interrupt context or the
+	 * read is too large to convert without rescheduling. The first
+	 * runner's work item is free until seal_convert() sets it up.
 	 */
-	if (unlikely(in_hardirq() || irqs_disabled())) {
+	if (in_hardirq() || irqs_disabled() ||
+	    io->size > SEAL_READ_INLINE_MAX) {
 		struct seal_runner *r = seal_io_runner(io, 0);
 
 		r->io = io;
