@@ -308,6 +308,20 @@ static void seal_write_endio(struct bio *bounce)
 }
 
 /*
+ * A bounce page for a write. Only the write that waits under bounce_lock
+ * (@gfp allows blocking) draws on the pool's reserve: it is refilled by
+ * completing writes for that one, and a write that takes what it finds
+ * without waiting could otherwise take it each time, for as long as it
+ * keeps writing. The page goes back with mempool_free() all the same.
+ */
+static struct page *seal_alloc_page(struct seal_target *st, gfp_t gfp)
+{
+	if (!gfpflags_allow_blocking(gfp))
+		return alloc_page(gfp);
+	return mempool_alloc(&st->page_pool, gfp);
+}
+
+/*
  * Allocate the bio that takes the ciphertext of the first io->size bytes
  * of a write to the lower device, with bounce pages from the pool. Return
  * NULL if @gfp does not allow waiting and the pool is short.
@@ -338,7 +352,7 @@ static struct bio *seal_try_alloc_bounce(struct seal_io *io, gfp_t gfp)
 		if (page)
 			list_del(&page->lru);
 		else
-			page = mempool_alloc(&st->page_pool, gfp);
+			page = seal_alloc_page(st, gfp);
 		if (!page) {
 			seal_free_bounce(st, bounce);
 			return NULL;
@@ -356,10 +370,11 @@ static struct bio *seal_try_alloc_bounce(struct seal_io *io, gfp_t gfp)
 
 /*
  * Called from seal_map(), never from the workqueue (see seal_runner_work()).
- * The first attempt does not wait; for a REQ_NOWAIT bio it is the only one.
- * If the pool is short, what was taken goes back and the write waits for
- * pages under bounce_lock: one waiter at a time, so writes that each hold
- * part of the pool cannot starve each other.
+ * The first attempt does not wait and takes only stashed pages and free
+ * memory; for a REQ_NOWAIT bio it is the only one. Otherwise what was
+ * taken goes back and the write waits for pages under bounce_lock: one
+ * waiter at a time, which alone takes the pool's reserve (a maximal write)
+ * and every page other writes give back meanwhile, so it always completes.
  */
 static struct bio *seal_alloc_bounce(struct seal_io *io)
 {
