@@ -275,7 +275,7 @@ int seal_key_load(struct crypto_skcipher *tfm, const struct seal_key_ref *ref,
 		goto out;
 	}
 
-	r = crypto_skcipher_setkey(tfm, data, len);
+	r = seal_setkey(tfm, data, len);
 	if (r)
 		*error = "Cannot set key";
 out:
@@ -299,7 +299,7 @@ int seal_key_wipe(struct crypto_skcipher *tfm, unsigned int size)
 	if (WARN_ON_ONCE(size > sizeof(junk)))
 		return -EINVAL;
 	get_random_bytes(junk, size);
-	r = crypto_skcipher_setkey(tfm, junk, size);
+	r = seal_setkey(tfm, junk, size);
 	memzero_explicit(junk, sizeof(junk));
 	return r;
 }

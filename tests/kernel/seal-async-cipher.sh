@@ -1,0 +1,28 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The data path when the cipher completes asynchronously: the test build of dm-seal.ko
+# (make kernels: SEAL_TEST_CIPHER=async, never installed) binds its tfm to
+# cryptd(xts(aes-generic)), whose every request completes later on cryptd's worker, and
+# seal-data-integrity.sh runs through it unchanged.
+# vm-timeout: 1800
+. "$SEAL_ROOT/tests/lib/ktap.sh"
+. "$SEAL_ROOT/tests/lib/guest.sh"
+
+ktap_begin 2
+export SEAL_BUILD=$SEAL_BUILD/test-async
+load_seal || { ktap_fail "the test build of dm-seal.ko loads"; ktap_end; }
+
+# A mapping over a zero target is enough to bind the tfm.
+head -c 64 /dev/urandom | keyctl padd logon seal-test:async @s >/dev/null
+dm_track as-seal
+dm_track as-zero
+dmsetup create as-zero --table "0 8192 zero"
+dmsetup create as-seal --table "0 8192 seal aes-xts-plain64 :64:logon:seal-test:async 0 /dev/mapper/as-zero 0"
+async=$(awk '/^name/ { name = $3 } /^async/ && name == "cryptd(xts(aes-generic))" { print $3 }' /proc/crypto | head -1)
+ktap_same "the mapping's cipher is cryptd(xts(aes-generic)), asynchronous" "$async" yes
+dmsetup remove as-seal
+dmsetup remove as-zero
+
+ktap_check "seal-data-integrity.sh passes with the asynchronous cipher" \
+	bash "$SEAL_ROOT/tests/kernel/seal-data-integrity.sh"
+ktap_end
