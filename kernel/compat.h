@@ -44,19 +44,4 @@ static inline void *crypto_get_completion_data(struct crypto_async_request *req)
 #endif /* HAVE_CRYPTO_COMPLETION_VOID */
 #endif /* HAVE_CRYPTO_COMPLETION_DATA_T */
 
-/* Registration helper for targets that need nothing else at load (6.3). */
-#ifndef HAVE_MODULE_DM
-#define module_dm(name)							\
-static int __init dm_##name##_init(void)				\
-{									\
-	return dm_register_target(&name##_target);			\
-}									\
-module_init(dm_##name##_init);						\
-static void __exit dm_##name##_exit(void)				\
-{									\
-	dm_unregister_target(&name##_target);				\
-}									\
-module_exit(dm_##name##_exit)
-#endif /* HAVE_MODULE_DM */
-
 #endif /* DM_SEAL_COMPAT_H */

@@ -4,9 +4,9 @@
  *
  * seal_map() allocates the bio that goes to the lower device. For a read
  * it is a clone sharing the caller's pages, submitted at once; when it
- * completes, the data is decrypted in place, right there if the read is
- * small and that is not hard interrupt context, otherwise on the
- * workqueue. For a write it is a bio of bounce pages, into
+ * completes, the data is decrypted in place: right there, or in this
+ * CPU's softirq if that was hard interrupt context, or on the workqueue
+ * if the read is large. For a write it is a bio of bounce pages, into
  * which seal_map() encrypts the caller's data before submitting it; the
  * caller's pages are never written.
  *
@@ -32,7 +32,10 @@
  */
 #include <linux/blkdev.h>
 #include <linux/gfp.h>
+#include <linux/interrupt.h>
+#include <linux/llist.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 
 #include "dm-seal.h"
 
@@ -55,11 +58,13 @@
  */
 #define SEAL_READ_INLINE_MAX	(128 << 10)
 
+/* Runner 0 is in the per-io data, right after @io; helpers are not. */
 static inline struct seal_runner *seal_io_runner(struct seal_io *io,
 						 unsigned int i)
 {
-	return (void *)io + ALIGN(sizeof(*io), CRYPTO_MINALIGN) +
-	       i * io->st->runner_size;
+	if (!i)
+		return (void *)io + ALIGN(sizeof(*io), CRYPTO_MINALIGN);
+	return io->helpers + (i - 1) * io->st->runner_size;
 }
 
 static inline struct skcipher_request *seal_runner_req(struct seal_runner *r)
@@ -71,10 +76,10 @@ static inline struct skcipher_request *seal_runner_req(struct seal_runner *r)
  * seal_per_io_data_size() - per-bio data a target needs
  * @st: the target, with its tfm allocated
  *
- * Sets st->runner_size and st->max_runners.
+ * Sets st->runner_size and st->max_runners. Every bio carries its own
+ * runner; the helpers of the few bios that get them are allocated then.
  *
- * Return: size of struct seal_io plus its runners and their skcipher
- * requests.
+ * Return: size of struct seal_io plus one runner and its skcipher request.
  */
 unsigned int seal_per_io_data_size(struct seal_target *st)
 {
@@ -84,8 +89,7 @@ unsigned int seal_per_io_data_size(struct seal_target *st)
 				CRYPTO_MINALIGN);
 	st->max_runners = clamp_t(unsigned int, num_possible_cpus(), 1,
 				  SEAL_MAX_RUNNERS);
-	return ALIGN(sizeof(struct seal_io), CRYPTO_MINALIGN) +
-	       st->max_runners * st->runner_size;
+	return ALIGN(sizeof(struct seal_io), CRYPTO_MINALIGN) + st->runner_size;
 }
 
 static inline bool seal_io_is_write(struct seal_io *io)
@@ -250,22 +254,36 @@ void seal_stash_release(struct seal_target *st)
  * Move up to @nr stashed pages to @pages. A write that may wait for the rest
  * (@waiter) is marked in the same critical section: a page freed before
  * that is taken here, one freed after it goes to the pool and wakes it.
+ * Every CPU takes this lock, with interrupts off: it is held only to move
+ * whole lists; the pages are counted out with it released.
  */
 static void seal_stash_take(struct seal_target *st, struct list_head *pages,
 			    unsigned int nr, bool waiter)
 {
+	struct list_head *last;
 	unsigned long flags;
-	struct page *page;
-	unsigned int n;
+	unsigned int n, i;
+	LIST_HEAD(all);
 
 	spin_lock_irqsave(&st->stash_lock, flags);
-	for (n = 0; n < nr && !list_empty(&st->stash); n++) {
-		page = list_first_entry(&st->stash, struct page, lru);
-		list_move(&page->lru, pages);
-	}
-	st->stash_nr -= n;
+	list_splice_init(&st->stash, &all);
+	n = st->stash_nr;
+	st->stash_nr = 0;
 	if (waiter)
 		st->stash_waiter = true;
+	spin_unlock_irqrestore(&st->stash_lock, flags);
+
+	if (n <= nr) {
+		list_splice(&all, pages);
+		return;
+	}
+	/* More than this write needs: the rest goes back. */
+	for (i = 0, last = &all; i < nr; i++)
+		last = last->next;
+	list_cut_position(pages, &all, last);
+	spin_lock_irqsave(&st->stash_lock, flags);
+	list_splice(&all, &st->stash);
+	st->stash_nr += n - nr;
 	spin_unlock_irqrestore(&st->stash_lock, flags);
 }
 
@@ -278,24 +296,37 @@ static void seal_stash_waiter_done(struct seal_target *st)
 	spin_unlock_irqrestore(&st->stash_lock, flags);
 }
 
-/* Each bvec of a bounce bio is one whole page, see seal_try_alloc_bounce(). */
+/*
+ * Give a bounce bio's pages back: to the stash if they all fit and no write
+ * waits for pages, to the pool otherwise. Each bvec of a bounce bio is one
+ * whole page, see seal_try_alloc_bounce().
+ */
 static void seal_free_bounce(struct seal_target *st, struct bio *bounce)
 {
 	struct bio_vec *bv = bounce->bi_io_vec;
+	unsigned short i, n = bounce->bi_vcnt;
+	struct page *page, *next;
 	unsigned long flags;
-	unsigned short i = 0;
+	LIST_HEAD(pages);
+
+	for (i = 0; i < n; i++)
+		list_add(&bv[i].bv_page->lru, &pages);
+	bio_put(bounce);
 
 	/* Writes may complete in hard interrupt context. */
 	spin_lock_irqsave(&st->stash_lock, flags);
-	while (!st->stash_waiter && i < bounce->bi_vcnt &&
-	       st->stash_nr < SEAL_STASH_PAGES) {
-		list_add(&bv[i++].bv_page->lru, &st->stash);
-		st->stash_nr++;
+	if (!st->stash_waiter && st->stash_nr + n <= SEAL_STASH_PAGES) {
+		list_splice(&pages, &st->stash);
+		st->stash_nr += n;
+		n = 0;
 	}
 	spin_unlock_irqrestore(&st->stash_lock, flags);
-	for (; i < bounce->bi_vcnt; i++)
-		mempool_free(bv[i].bv_page, &st->page_pool);
-	bio_put(bounce);
+	if (!n)
+		return;
+	list_for_each_entry_safe(page, next, &pages, lru) {
+		list_del(&page->lru);
+		mempool_free(page, &st->page_pool);
+	}
 }
 
 static void seal_write_endio(struct bio *bounce)
@@ -364,6 +395,12 @@ static struct bio *seal_try_alloc_bounce(struct seal_io *io, gfp_t gfp)
 	bounce->bi_ioprio = base->bi_ioprio;
 	bounce->bi_private = io;
 	bounce->bi_end_io = seal_write_endio;
+	/*
+	 * bio_alloc_bioset() charged the bounce bio to this task's cgroup,
+	 * which for writeback is the flusher's, not the writer's. Current
+	 * kernels' dm_submit_bio_remap() copies the original bio's cgroup
+	 * itself; stable kernels before 2025 (6.1.1xx) do not.
+	 */
 	bio_clone_blkg_association(bounce, base);
 	return bounce;
 }
@@ -399,6 +436,8 @@ static struct bio *seal_alloc_bounce(struct seal_io *io)
  */
 static void seal_convert_done(struct seal_io *io)
 {
+	/* A helper may be running this: a work item may free itself. */
+	kfree(io->helpers);
 	if (seal_io_is_write(io) && !io->status) {
 		dm_submit_bio_remap(io->base, io->bounce);
 		return;
@@ -539,6 +578,14 @@ static void seal_convert(struct seal_io *io, bool may_sleep)
 	unsigned int i, cpu;
 
 	io->nr_runners = seal_nr_runners(st, io->size);
+	io->helpers = NULL;
+	if (io->nr_runners > 1) {
+		/* No memory to spare: then this CPU converts it all. */
+		io->helpers = kmalloc_array(io->nr_runners - 1, st->runner_size,
+					    GFP_NOWAIT | __GFP_NOWARN);
+		if (!io->helpers)
+			io->nr_runners = 1;
+	}
 	atomic_long_set(&io->next, 0);
 	atomic_set(&io->pending, io->nr_runners);
 
@@ -570,7 +617,82 @@ static void seal_convert(struct seal_io *io, bool may_sleep)
 	seal_runner_run(seal_io_runner(io, 0));
 }
 
-/* A read that completed in hard interrupt context, or a large one. */
+/*
+ * Small reads that completed in hard interrupt context (NVMe, multi-queue
+ * virtio) are decrypted in this CPU's softirq, which runs as the interrupt
+ * returns: no wake-up, no context switch, and a poller spinning on this
+ * CPU for the read (io_uring --hipri) is not kept waiting for a kworker.
+ * Per CPU, one list and one tasklet for all mappings; a tasklet run takes
+ * a bounded batch and leaves the rest to the next.
+ */
+struct seal_softirq {
+	struct llist_head reads;
+	struct tasklet_struct tasklet;
+};
+
+static DEFINE_PER_CPU(struct seal_softirq, seal_softirq);
+
+/* Reads decrypted per tasklet run: at most 4 MiB, about 2 ms of AES-NI. */
+#define SEAL_SOFTIRQ_BATCH	32
+
+static void seal_softirq_add(struct seal_io *io)
+{
+	struct seal_softirq *sq = this_cpu_ptr(&seal_softirq);
+
+	if (llist_add(&io->softirq_node, &sq->reads))
+		tasklet_schedule(&sq->tasklet);
+}
+
+static void seal_softirq_run(struct tasklet_struct *t)
+{
+	struct seal_softirq *sq = from_tasklet(sq, t, tasklet);
+	struct llist_node *node, *next;
+	struct seal_io *io;
+	unsigned int n = 0;
+
+	node = llist_reverse_order(llist_del_all(&sq->reads));
+	for (; node; node = next) {
+		next = node->next;
+		io = llist_entry(node, struct seal_io, softirq_node);
+		if (++n > SEAL_SOFTIRQ_BATCH) {
+			/* The rest waits for the next run: softirq stays short. */
+			if (llist_add(&io->softirq_node, &sq->reads))
+				tasklet_schedule(&sq->tasklet);
+			continue;
+		}
+		seal_convert(io, false);
+	}
+}
+
+/**
+ * seal_io_init() - set up the per-CPU softirq lists, at module load
+ */
+void seal_io_init(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct seal_softirq *sq = per_cpu_ptr(&seal_softirq, cpu);
+
+		init_llist_head(&sq->reads);
+		tasklet_setup(&sq->tasklet, seal_softirq_run);
+	}
+}
+
+/**
+ * seal_io_exit() - stop the per-CPU tasklets, at module unload
+ *
+ * Every mapping is gone by then, so no read is left on a list.
+ */
+void seal_io_exit(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		tasklet_kill(&per_cpu_ptr(&seal_softirq, cpu)->tasklet);
+}
+
+/* A read too large to decrypt where it completed. */
 static void seal_read_work(struct work_struct *work)
 {
 	struct seal_runner *r = container_of(work, struct seal_runner, work);
@@ -590,17 +712,21 @@ static void seal_read_endio(struct bio *clone)
 		return;
 	}
 	/*
-	 * Decrypt right here, unless this is hard interrupt context or the
-	 * read is too large to convert without rescheduling. The first
-	 * runner's work item is free until seal_convert() sets it up.
+	 * Decrypt right here, unless the read is too large to convert without
+	 * rescheduling (the workqueue then: the first runner's work item is
+	 * free until seal_convert() sets it up) or this is hard interrupt
+	 * context (this CPU's softirq then).
 	 */
-	if (in_hardirq() || irqs_disabled() ||
-	    io->size > SEAL_READ_INLINE_MAX) {
+	if (io->size > SEAL_READ_INLINE_MAX) {
 		struct seal_runner *r = seal_io_runner(io, 0);
 
 		r->io = io;
 		INIT_WORK(&r->work, seal_read_work);
 		queue_work(io->st->crypt_wq, &r->work);
+		return;
+	}
+	if (in_hardirq() || irqs_disabled()) {
+		seal_softirq_add(io);
 		return;
 	}
 	seal_convert(io, false);

@@ -67,59 +67,33 @@ static int seal_payload_trusted(const struct key *key, const u8 **data,
 	return 0;
 }
 
-static const char * const seal_key_type_names[] = {
-	[SEAL_KEY_LOGON] = "logon",
-	[SEAL_KEY_USER] = "user",
-	[SEAL_KEY_ENCRYPTED] = "encrypted",
-	[SEAL_KEY_TRUSTED] = "trusted",
+/*
+ * The key types, by enum seal_key_type. @type is NULL for a type the running
+ * kernel does not have; the symbols of optional types are then never
+ * referenced.
+ */
+static const struct {
+	const char *name;
+	struct key_type *type;
+	seal_payload_fn payload;
+} seal_key_types[] = {
+	[SEAL_KEY_LOGON] = { "logon", &key_type_logon, seal_payload_user },
+	[SEAL_KEY_USER] = { "user", &key_type_user, seal_payload_user },
+	[SEAL_KEY_ENCRYPTED] = {
+		"encrypted",
+		IS_ENABLED(CONFIG_ENCRYPTED_KEYS) ? &key_type_encrypted : NULL,
+		seal_payload_encrypted
+	},
+	[SEAL_KEY_TRUSTED] = {
+		"trusted",
+		IS_ENABLED(CONFIG_TRUSTED_KEYS) ? &key_type_trusted : NULL,
+		seal_payload_trusted
+	},
 };
 
 const char *seal_key_type_name(enum seal_key_type type)
 {
-	return seal_key_type_names[type];
-}
-
-/* Is this key type built into the running kernel? */
-static bool seal_key_type_available(enum seal_key_type type)
-{
-	switch (type) {
-	case SEAL_KEY_LOGON:
-	case SEAL_KEY_USER:
-		return true;
-	case SEAL_KEY_ENCRYPTED:
-		return IS_ENABLED(CONFIG_ENCRYPTED_KEYS);
-	case SEAL_KEY_TRUSTED:
-		return IS_ENABLED(CONFIG_TRUSTED_KEYS);
-	}
-	return false;
-}
-
-/*
- * The key type and payload reader of an available type. The symbols of
- * optional key types are referenced only when the kernel has them.
- */
-static struct key_type *seal_key_type(enum seal_key_type type,
-				      seal_payload_fn *payload)
-{
-	switch (type) {
-	case SEAL_KEY_LOGON:
-		*payload = seal_payload_user;
-		return &key_type_logon;
-	case SEAL_KEY_USER:
-		*payload = seal_payload_user;
-		return &key_type_user;
-	case SEAL_KEY_ENCRYPTED:
-		if (!IS_ENABLED(CONFIG_ENCRYPTED_KEYS))
-			break;
-		*payload = seal_payload_encrypted;
-		return &key_type_encrypted;
-	case SEAL_KEY_TRUSTED:
-		if (!IS_ENABLED(CONFIG_TRUSTED_KEYS))
-			break;
-		*payload = seal_payload_trusted;
-		return &key_type_trusted;
-	}
-	return NULL;
+	return seal_key_types[type].name;
 }
 
 static bool seal_has_whitespace(const char *s)
@@ -189,12 +163,11 @@ int seal_key_parse(char *arg, struct seal_key_ref *ref, char **error)
 	}
 
 	type_len = desc - type;
-	for (t = 0; t < ARRAY_SIZE(seal_key_type_names); t++)
-		if (strlen(seal_key_type_names[t]) == type_len &&
-		    !strncmp(type, seal_key_type_names[t], type_len))
+	for (t = 0; t < ARRAY_SIZE(seal_key_types); t++)
+		if (strlen(seal_key_types[t].name) == type_len &&
+		    !strncmp(type, seal_key_types[t].name, type_len))
 			break;
-	if (t == ARRAY_SIZE(seal_key_type_names) ||
-	    !seal_key_type_available(t)) {
+	if (t == ARRAY_SIZE(seal_key_types) || !seal_key_types[t].type) {
 		*error = "Unsupported key type";
 		return -EINVAL;
 	}
@@ -211,7 +184,8 @@ int seal_key_parse(char *arg, struct seal_key_ref *ref, char **error)
 
 void seal_key_ref_free(struct seal_key_ref *ref)
 {
-	kfree_sensitive(ref->desc);
+	/* A description names a key; it is printed in the table. */
+	kfree(ref->desc);
 	ref->desc = NULL;
 }
 
@@ -230,14 +204,12 @@ void seal_key_ref_free(struct seal_key_ref *ref)
 int seal_key_load(struct crypto_skcipher *tfm, const struct seal_key_ref *ref,
 		  char **error)
 {
-	struct key_type *type;
-	seal_payload_fn payload;
+	struct key_type *type = seal_key_types[ref->type].type;
 	struct key *key;
 	const u8 *data;
 	unsigned int len;
 	int r;
 
-	type = seal_key_type(ref->type, &payload);
 	if (!type) {
 		*error = "Unsupported key type";
 		return -EINVAL;
@@ -257,7 +229,7 @@ int seal_key_load(struct crypto_skcipher *tfm, const struct seal_key_ref *ref,
 
 	r = key_validate(key);
 	if (!r)
-		r = payload(key, &data, &len);
+		r = seal_key_types[ref->type].payload(key, &data, &len);
 	if (r) {
 		*error = "Key is revoked or expired";
 		goto out;

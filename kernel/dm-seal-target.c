@@ -266,7 +266,8 @@ static void seal_dtr(struct dm_target *ti)
 
 	mutex_destroy(&st->bounce_lock);
 	mutex_destroy(&st->key_lock);
-	kfree_sensitive(st);
+	/* No key bytes here: the tfm, freed above, held the only copy. */
+	kfree(st);
 	ti->private = NULL;
 }
 
@@ -309,31 +310,33 @@ static int seal_opt_arg(const char *arg, const char **value)
 
 /* [<#opt> <opt>...] */
 static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
-			       unsigned int argc, char **argv)
+			       struct dm_arg_set *as)
 {
-	unsigned int count, i, seen = 0;
+	static const struct dm_arg count_arg = {
+		0, SEAL_NR_OPT_ARGS, "Invalid number of optional arguments"
+	};
 	const char *value = NULL;
-	int opt;
+	unsigned int count, seen = 0;
+	int opt, r;
 
-	if (!argc)
+	if (!as->argc)
 		return 0;
 
-	if (!seal_is_decimal(argv[0]) || kstrtouint(argv[0], 10, &count) ||
-	    count > SEAL_NR_OPT_ARGS) {
-		ti->error = "Invalid number of optional arguments";
+	/* dm_read_arg_group() would take a sign too. */
+	if (!seal_is_decimal(as->argv[0])) {
+		ti->error = count_arg.error;
 		return -EINVAL;
 	}
-	if (count > argc - 1) {
-		ti->error = "Not enough optional arguments";
-		return -EINVAL;
-	}
-	if (count < argc - 1) {
+	r = dm_read_arg_group(&count_arg, as, &count, &ti->error);
+	if (r)
+		return r;
+	if (count < as->argc) {
 		ti->error = "Too many arguments";
 		return -EINVAL;
 	}
 
-	for (i = 1; i <= count; i++) {
-		opt = seal_opt_arg(argv[i], &value);
+	while (count--) {
+		opt = seal_opt_arg(dm_shift_arg(as), &value);
 		if (opt < 0) {
 			ti->error = "Unknown optional argument";
 			return -EINVAL;
@@ -378,6 +381,7 @@ static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
 static int seal_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	const char *devname = dm_table_device_name(ti->table);
+	struct dm_arg_set opt_args;
 	struct seal_target *st;
 	sector_t dev_sectors;
 	u64 num;
@@ -435,7 +439,9 @@ static int seal_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	st->start = num;
 
 	/* [<#opt> <opt>...] */
-	r = seal_parse_opt_args(ti, st, argc - 5, argv + 5);
+	opt_args.argc = argc - 5;
+	opt_args.argv = argv + 5;
+	r = seal_parse_opt_args(ti, st, &opt_args);
 	if (r)
 		goto bad;
 
@@ -517,7 +523,15 @@ static int seal_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = st->allow_discards;
 	ti->limit_swap_bios = true;
-	/* seal_map() submits through dm_submit_bio_remap(), which accounts. */
+	/*
+	 * seal_map() returns DM_MAPIO_SUBMITTED and sends its own bio down
+	 * with dm_submit_bio_remap(), which starts dm's I/O accounting. Without
+	 * this flag dm core would start it too, when map returns: for a write
+	 * whose last helper submits the bounce bio on another CPU meanwhile,
+	 * both at once, and dm guards that only for duplicated bios (the
+	 * in-flight count would stay up). A bio that never goes down (would
+	 * block, failed encryption) is then not accounted at all.
+	 */
 	ti->accounts_remapped_io = true;
 	return 0;
 
@@ -542,7 +556,25 @@ static struct target_type seal_target = {
 	.iterate_devices = seal_iterate_devices,
 	.io_hints	= seal_io_hints,
 };
-module_dm(seal);
+
+static int __init dm_seal_init(void)
+{
+	int r;
+
+	seal_io_init();
+	r = dm_register_target(&seal_target);
+	if (r)
+		seal_io_exit();
+	return r;
+}
+module_init(dm_seal_init);
+
+static void __exit dm_seal_exit(void)
+{
+	dm_unregister_target(&seal_target);
+	seal_io_exit();
+}
+module_exit(dm_seal_exit);
 
 MODULE_DESCRIPTION(DM_NAME " target for AES-XTS encryption with keyring keys");
 MODULE_AUTHOR("The dm-seal authors");

@@ -13,6 +13,7 @@
 #include <linux/bio.h>
 #include <linux/blk_types.h>
 #include <linux/device-mapper.h>
+#include <linux/llist.h>
 #include <linux/mempool.h>
 #include <linux/mutex.h>
 #include <linux/percpu_counter.h>
@@ -52,8 +53,9 @@
 #define SEAL_MAX_SG		(SEAL_MAX_SECTOR_SIZE >> SECTOR_SHIFT)
 
 /*
- * Most CPUs that convert one bio together. Each costs a runner (about 500
- * bytes) in the per-io data of every bio.
+ * Most CPUs that convert one bio together. The bio's own runner is in its
+ * per-io data; the others (about 700 bytes each) are allocated for the bios
+ * large enough to share.
  */
 #define SEAL_MAX_RUNNERS	4
 
@@ -119,7 +121,7 @@ struct seal_key_ref {
  *	bios on other CPUs, for reads that complete in hard interrupt
  *	context, and for carrying on after asynchronous cipher completions
  * @max_runners: most CPUs that convert one bio together
- * @runner_size: bytes of per-io data per runner, request included
+ * @runner_size: bytes of a runner, its skcipher request included
  * @bs: bios for read clones and for write bounce bios
  * @page_pool: bounce pages for writes
  * @bounce_lock: lets one write at a time wait for pages from @page_pool, so
@@ -206,10 +208,13 @@ struct seal_runner {
  *	claimed yet
  * @pending: runners not yet finished; the last one finishes the bio
  * @nr_runners: runners taking part, the bio's own and its helpers
+ * @helpers: the runners after the bio's own, each followed by its skcipher
+ *	request, see seal_io_runner(); NULL when there are none
+ * @softirq_node: on a CPU's list of reads to decrypt in softirq
  * @status: the first error, or BLK_STS_OK
  *
- * st->max_runners runners, each followed by its skcipher request, follow
- * in memory, see seal_io_runner().
+ * The bio's own runner, followed by its skcipher request, follows in
+ * memory, see seal_io_runner().
  */
 struct seal_io {
 	struct seal_target *st;
@@ -220,6 +225,8 @@ struct seal_io {
 	atomic_long_t next;
 	atomic_t pending;
 	unsigned int nr_runners;
+	void *helpers;
+	struct llist_node softirq_node;
 	blk_status_t status;
 };
 
@@ -243,6 +250,8 @@ static inline int seal_setkey(struct crypto_skcipher *tfm, const u8 *key,
 }
 
 /* dm-seal-io.c */
+void seal_io_init(void);
+void seal_io_exit(void);
 unsigned int seal_per_io_data_size(struct seal_target *st);
 int seal_map(struct dm_target *ti, struct bio *bio);
 void seal_stash_init(struct seal_target *st);

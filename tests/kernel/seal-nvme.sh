@@ -4,13 +4,15 @@
 # pvsync2 with --hipri) completes at a rate within a small factor of dm-linear's on the
 # same disk, with no NVMe timeout. io_uring's 1 MiB direct writes (REQ_NOWAIT first) on a
 # disk that takes 128 KiB per request: no error is counted and every byte is encrypted once.
+# Reads that complete in hard interrupt context are decrypted in that CPU's softirq, not
+# handed to a kworker (a wake-up and a context switch each).
 # vm-options: --nvme-scratch 256 --nvme-poll-queues 1 --mem 768
 # vm-timeout: 900
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/lib/guest-trace.sh"
 
-ktap_begin 10
+ktap_begin 11
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 modprobe nvme
 nvme=/dev/nvme0n1
@@ -96,6 +98,18 @@ ktap_check "1 MiB io_uring writes and reads over 128 KiB requests, verified" \
 	--output-format=terse
 read -r _ _ rerr werr < <(status nv-seal)
 ktap_same "... with no read or write error counted" "$rerr $werr" "0 0"
+
+# Where 4k reads are decrypted: cipher calls in BLOCK/TASKLET softirq and elsewhere.
+where=$(bpf_around '
+tracepoint:irq:softirq_entry { @in[cpu] = 1; }
+tracepoint:irq:softirq_exit { delete(@in[cpu]); }
+kprobe:crypto_skcipher_decrypt { if (@in[cpu]) { @softirq = count(); } else { @task = count(); } }
+END { clear(@in); }' fio --name=rd --filename=/dev/mapper/nv-seal --direct=1 --ioengine=io_uring \
+	--iodepth=8 --rw=randread --bs=4k --size=16M --io_size=8M)
+soft=$(sed -n 's/^@softirq: //p' <<<"$where") task=$(sed -n 's/^@task: //p' <<<"$where")
+ktap_diag "8 MiB of 4k reads: cipher calls in softirq ${soft:-0}, elsewhere ${task:-0}"
+ktap_same "4k reads completing in hard interrupt context are decrypted in softirq, none in a task" \
+	"$([ "${soft:-0}" -ge 2048 ] && echo all) in softirq, ${task:-0} in a task" "all in softirq, 0 in a task"
 
 ktap_same "the kernel logged no NVMe timeout" \
 	"$(dmesg | tail -n +$((before + 1)) | grep -iE 'nvme.*timeout' | head -3)" ""
