@@ -35,6 +35,7 @@
  *	diagnostics and "RESULT <0|1> <name>" lines for the calling test.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -245,7 +246,7 @@ struct klog {
 
 static const char *const bad_patterns[] = {
 	"BUG:", "Oops", "WARNING:", "Kernel panic", "general protection fault",
-	"kernel BUG at", "UBSAN:", "KASAN:", "Call Trace", "refcount_t:",
+	"kernel BUG at", "UBSAN:", "KASAN:", "page allocation failure", "refcount_t:",
 	"list_add corruption", "list_del corruption", "kmemleak",
 	"blocked for more than", "soft lockup", "stack-protector",
 	"slab-out-of-bounds", "use-after-free", "double free",
@@ -260,24 +261,54 @@ static void kmsg_open(void)
 }
 
 /*
- * A soft-lockup report is the guest runner's to judge unless its stack has a dm-seal frame:
- * under TCG a vCPU the host did not run reports one (tests/lib/guest-watchdog.sh). Its
- * lines, up to the end of the task's trace, are held back until that is known.
+ * A stall report (soft lockup, RCU CPU stall) is the guest runner's to judge unless its
+ * stacks have a dm-seal frame: under TCG a vCPU the host did not run reports one
+ * (tests/lib/guest-watchdog.sh, kernel-log-problems.awk). Its lines, up to the end of the
+ * task's trace (a soft lockup) or of the stacks and registers it dumps (an RCU stall), are
+ * held back until that is known.
  */
 static struct {
 	bool open;
+	bool rcu;
 	char header[512];
 } lockup;
 
+static bool rcu_report_line(const char *msg)
+{
+	static const char *const prefixes[] = {
+		"rcu: ", "(t=", "(detected by", "Call Trace:", "<TASK>", "</TASK>",
+		"<IRQ>", "</IRQ>", "<NMI>", "</NMI>", "task:", "CPU: ", "Hardware name:",
+		"Modules linked in:", "Workqueue: ", "Sending NMI", "NMI backtrace",
+		"INFO: NMI handler", "Code: ", "RIP: ", "PKRU: ",
+	};
+	size_t i, n;
+
+	if (isspace((unsigned char)*msg))
+		return true;
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(msg, prefixes[i], strlen(prefixes[i])))
+			return true;
+	/* register lines: "RAX: 0000...", "R10: ...", "CS:  0010 ..." */
+	n = strspn(msg, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	return n >= 2 && n <= 4 && msg[n] == ':' && msg[n + 1] == ' ';
+}
+
 static bool kmsg_lockup_line(struct klog *k, const char *msg)
 {
-	if (strstr(msg, "soft lockup - CPU#")) {
+	bool rcu = strstr(msg, "rcu: INFO: rcu_") && strstr(msg, "detected stall");
+
+	if (rcu || strstr(msg, "soft lockup - CPU#")) {
 		lockup.open = true;
+		lockup.rcu = rcu;
 		snprintf(lockup.header, sizeof(lockup.header), "%s", msg);
 		return true;
 	}
 	if (!lockup.open)
 		return false;
+	if (lockup.rcu && !rcu_report_line(msg)) {
+		lockup.open = false;
+		return false;
+	}
 	if (strstr(msg, "[dm_seal]")) {
 		if (!k->bad++)
 			snprintf(k->bad_line, sizeof(k->bad_line), "%s",
@@ -285,7 +316,7 @@ static bool kmsg_lockup_line(struct klog *k, const char *msg)
 		lockup.open = false;
 		return true;
 	}
-	if (strstr(msg, "</TASK>")) {
+	if (!lockup.rcu && strstr(msg, "</TASK>")) {
 		lockup.open = false;
 		return true;
 	}

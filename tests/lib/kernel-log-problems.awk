@@ -5,11 +5,13 @@
 #
 #   awk -f kernel-log-problems.awk LOG...
 #
-# Prints "problem: LINE" for each oops, BUG, WARNING, hung task, ... and for each soft-lockup
-# report whose stack has a dm-seal frame. A soft-lockup report without one is printed as
-# "host-judged: K CPU SECONDS LINE", K counting every soft-lockup report of the log: under TCG a vCPU thread the host did not run for that long
-# is reported exactly so, and only the host can tell (tests/lib/vcpu-watch.py); in-guest
-# checks ignore these lines, the runners weigh them against what the host measured.
+# Prints "problem: LINE" for each oops, BUG, WARNING, hung task, ... and for each stall
+# report (a soft lockup, an RCU CPU stall) whose stacks have a dm-seal frame. A stall report
+# without one is printed as "host-judged: K CPU SECONDS LINE", K counting every stall report
+# of the log (SECONDS is "-" for an RCU stall, whose length is in jiffies): under TCG a vCPU
+# thread the host did not run for that long is reported exactly so, and only the host can tell
+# (tests/lib/vcpu-watch.py); in-guest checks ignore these lines, the runners weigh them
+# against what the host measured.
 function flush_lockup()
 {
 	if (lockup == "")
@@ -19,6 +21,16 @@ function flush_lockup()
 	else
 		print "host-judged: " lockups " " lockup_cpu " " lockup_secs " " lockup
 	lockup = ""
+	rcu_stall = 0
+}
+
+# The lines an RCU stall report is made of: its own "rcu:" lines, the stacks and registers it
+# dumps for every CPU, the NMI backtrace banners. The first other line ends it.
+function rcu_report_line(m)
+{
+	return m ~ /^rcu: / || m ~ /^[[:space:]]/ || m ~ /^\((t=|detected by)/ ||
+		m ~ /^(Call Trace:|<\/?(TASK|IRQ|NMI|EOI)>|task:|CPU: |Hardware name:|Modules linked in:|Workqueue: |Sending NMI|NMI backtrace|INFO: NMI handler|Code: |RIP: |PKRU: )/ ||
+		m ~ /^[A-Z][A-Z0-9][A-Z0-9]?[A-Z0-9]?: +[0-9a-f]/
 }
 
 {
@@ -43,6 +55,33 @@ function flush_lockup()
 	next
 }
 
+/rcu: INFO: rcu_[a-z]+ (self-)?detected stalls? on CPU/ {
+	flush_lockup()
+	lockups++
+	lockup = msg
+	lockup_ours = 0
+	lockup_cpu = "?"
+	lockup_secs = "-"
+	rcu_stall = 1
+	next
+}
+
+# Inside an RCU stall report: the first CPU it names as stalled, the stacks it dumps.
+rcu_stall {
+	if (!rcu_report_line(msg)) {
+		flush_lockup()
+	} else {
+		if (lockup_cpu == "?" && msg ~ /^rcu:[[:space:]]+[0-9]+-/) {
+			lockup_cpu = msg
+			sub(/^rcu:[[:space:]]+/, "", lockup_cpu)
+			sub(/-.*/, "", lockup_cpu)
+		}
+		if (msg ~ /\[dm_seal\]/)
+			lockup_ours = 1
+		next
+	}
+}
+
 # Inside a soft-lockup report: its registers and stack, up to the end of the task's trace.
 lockup != "" {
 	if (msg ~ /\[dm_seal\]/)
@@ -56,7 +95,7 @@ lockup != "" {
 	flush_lockup()
 }
 
-/BUG:|Oops|WARNING:|Kernel panic|general protection fault|kernel BUG at|UBSAN:|KASAN:|blocked for more than/ {
+/BUG:|Oops|WARNING:|Kernel panic|general protection fault|kernel BUG at|UBSAN:|KASAN:|blocked for more than|page allocation failure|refcount_t:|list_(add|del) corruption/ {
 	print "problem: " msg
 }
 

@@ -7,7 +7,9 @@
 Runs until QEMU_PID exits. Every half second it reads, for each vCPU thread of QEMU (named
 "CPU N/TCG" or "CPU N/KVM": QEMU must run with -name debug-threads=on), how long the host has
 run it and kept it waiting (/proc/PID/task/TID/schedstat). When CONSOLE_LOG grows a line
-"soft lockup - CPU#N stuck for Ss!", it appends to VERDICTS, in the order the reports came:
+"soft lockup - CPU#N stuck for Ss!", or an RCU CPU stall report ("rcu: INFO: ... detected
+stall(s) on CPU", the first CPU it names, "t=J jiffies" read as J / CONFIG_HZ seconds of the
+guest kernel that QEMU boots), it appends to VERDICTS, in the order the reports came:
 
     cpu N stuck S ran R waited W
 
@@ -27,6 +29,26 @@ PERIOD = 0.5
 HISTORY = 900  # seconds of samples kept, more than any soft-lockup report can span
 THREAD = re.compile(r"CPU (\d+)/(TCG|KVM)")
 REPORT = re.compile(r"soft lockup - CPU#(\d+) stuck for (\d+)s!")
+RCU_REPORT = re.compile(r"rcu: INFO: rcu_[a-z]+ (self-)?detected stalls? on CPU")
+RCU_CPU = re.compile(r"rcu:\s+(\d+)-")
+RCU_JIFFIES = re.compile(r"\bt=(\d+) jiffies")
+
+
+def guest_hz(pid):
+    """CONFIG_HZ of the kernel QEMU boots (-kernel DIR/vmlinuz-KVER, DIR/config-KVER)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().decode("utf-8", "replace").split("\0")
+        kernel = args[args.index("-kernel") + 1]
+        config = os.path.join(os.path.dirname(kernel),
+                              os.path.basename(kernel).replace("vmlinuz-", "config-", 1))
+        with open(config) as f:
+            for line in f:
+                if line.startswith("CONFIG_HZ="):
+                    return int(line.split("=", 1)[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def vcpu_times(pid):
@@ -63,8 +85,19 @@ def verdict(samples, cpu, stuck):
     return ((last[cpu][0] - start[0]) / 1e9, (last[cpu][1] - start[1]) / 1e9)
 
 
+def record(verdicts, samples, cpu, stuck):
+    got = verdict(samples, cpu, stuck) if cpu is not None and stuck is not None else None
+    with open(verdicts, "a") as out:
+        if got is None:
+            out.write(f"cpu {cpu if cpu is not None else '?'} stuck {stuck} unmeasured\n")
+        else:
+            out.write(f"cpu {cpu} stuck {stuck} ran {got[0]:.1f} waited {got[1]:.1f}\n")
+
+
 def main():
     pid, console, verdicts = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    hz = guest_hz(pid)
+    rcu = None  # an RCU stall report being read: [cpu or None]
     samples = collections.deque()
     offset = 0
     pending = ""
@@ -86,17 +119,30 @@ def main():
         pending += data.decode("utf-8", "replace")
         *lines, pending = pending.split("\n")
         for line in lines:
-            m = REPORT.search(line)
-            if not m:
+            if rcu is not None:
+                m = RCU_CPU.search(line)
+                if m and rcu[0] is None:
+                    rcu[0] = int(m.group(1))
+                m = RCU_JIFFIES.search(line)
+                if m:
+                    stuck = round(int(m.group(1)) / hz) if hz else None
+                    record(verdicts, samples, rcu[0], stuck)
+                    rcu = None
+                    continue
+            if RCU_REPORT.search(line):
+                if rcu is not None:
+                    record(verdicts, samples, rcu[0], None)
+                rcu = [None]
                 continue
-            cpu, stuck = int(m.group(1)), int(m.group(2))
-            got = verdict(samples, cpu, stuck)
-            with open(verdicts, "a") as out:
-                if got is None:
-                    out.write(f"cpu {cpu} stuck {stuck} unmeasured\n")
-                else:
-                    out.write(f"cpu {cpu} stuck {stuck} ran {got[0]:.1f} waited {got[1]:.1f}\n")
+            m = REPORT.search(line)
+            if m:
+                if rcu is not None:
+                    record(verdicts, samples, rcu[0], None)
+                    rcu = None
+                record(verdicts, samples, int(m.group(1)), int(m.group(2)))
         if not alive:
+            if rcu is not None:
+                record(verdicts, samples, rcu[0], None)
             return
         time.sleep(PERIOD)
 

@@ -4,6 +4,9 @@
 # kernel WARNING are failures, and so is a soft lockup in dm-seal, while one the host caused
 # by not running the guest is not (the watchdog policy, tests/lib/guest-watchdog.sh); disks, TPM and the out directory arrive; nothing is left
 # running or lying in the temp directory afterwards.
+# timeout: 1800
+# (13 guest boots, each bounded by its own --timeout; 900 s, the default, was too little at
+# host load 22: a clean-clone run timed out after the 10th while the host was that busy.)
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 run=$SEAL_ROOT/tests/vm/run
 tmp=$(mktemp -d)

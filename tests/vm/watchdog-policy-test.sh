@@ -37,7 +37,7 @@ judged()
 	fi
 }
 
-ktap_begin 9
+ktap_begin 14
 report "$tmp/log" 0 22 "clear_huge_page+0x10/0x20"
 judged "a lockup outside dm-seal while the host ran the vCPU most of the time counts" \
 	$'cpu 0 stuck 22 ran 15.0 waited 1.0\n' '^problem: .*CPU#0 stuck for 22s.*ran vCPU 0 for 15.0 s'
@@ -75,4 +75,47 @@ sed -i 's/clear_huge_page+0x10\/0x20/seal_map+0x10\/0x20 [dm_seal]/' "$tmp/dmesg
 got=$(awk -f "$SEAL_ROOT/tests/lib/kernel-log-problems.awk" "$tmp/dmesg")
 ktap_same "in the guest, a lockup in dm-seal is a problem" \
 	"$got" "problem: watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [fio:475] (dm-seal frame in its stack)"
+
+# rcu_report FILE CPU FRAME: an RCU CPU stall report as a starved 6.12 guest prints it: the
+# stalled CPU, the grace-period kthread's stack, an NMI backtrace of the other CPU
+rcu_report()
+{
+	cat >> "$1" <<REPORT
+[  121.910547] rcu: INFO: rcu_preempt self-detected stall on CPU
+[  121.910547] rcu: 	$2-...!: (1 ticks this GP) idle=a5ac/0/0x1 softirq=369/369 fqs=0
+[  121.910547] rcu: 	(t=29391 jiffies g=-1035 q=13 ncpus=2)
+[  121.910547] rcu: rcu_preempt kthread starved for 29391 jiffies! g-1035 f0x0 RCU_GP_WAIT_FQS(5)
+[  121.910547] task:rcu_preempt     state:I stack:0     pid:19    tgid:19    ppid:2
+[  121.910547] Call Trace:
+[  121.910547]  <TASK>
+[  121.910547]  schedule_timeout+0x9e/0x170
+[  121.910547]  </TASK>
+[  121.910547] Sending NMI from CPU $2 to CPUs 1:
+[  121.490166] NMI backtrace for cpu 1
+[  121.490166] RSP: 0018:ff4bacccc0187d70 EFLAGS: 00000202
+[  121.490166] Call Trace:
+[  121.490166]  <TASK>
+[  121.490166]  $3
+[  121.490166]  </TASK>
+[  130.422442] INFO: NMI handler (nmi_cpu_backtrace_handler) took too long to run: 1559.263 msecs
+[  132.113899] 00:03: ttyS0 at I/O 0x3f8 (irq = 4, base_baud = 115200) is a 16550A
+REPORT
+}
+: > "$tmp/log"
+rcu_report "$tmp/log" 0 "text_poke_bp_batch+0xbe/0x300"
+judged "an RCU stall outside dm-seal while the host ran the vCPU a fraction of it is excused" \
+	$'cpu 0 stuck 118 ran 2.0 waited 100.0\n' '^excused: rcu: INFO: rcu_preempt self-detected stall on CPU .*ran vCPU 0 for 2.0 s of the 118 s'
+judged "an RCU stall outside dm-seal while the host ran the vCPU most of it counts" \
+	$'cpu 0 stuck 118 ran 100.0 waited 2.0\n' '^problem: rcu: INFO: .*ran vCPU 0 for 100.0 s'
+judged "an RCU stall the host did not measure counts" \
+	$'cpu 0 stuck None unmeasured\n' '^problem: rcu: INFO: .*no host measurement'
+: > "$tmp/log"
+rcu_report "$tmp/log" 0 "seal_convert+0x80/0x1a0 [dm_seal]"
+judged "an RCU stall with a dm-seal frame in any of its stacks counts" \
+	$'cpu 0 stuck 118 ran 2.0 waited 100.0\n' '^problem: rcu: INFO: .*dm-seal frame'
+sed 's/^\[[^]]*\] //' "$tmp/log" > "$tmp/dmesg"
+sed -i 's/seal_convert+0x80\/0x1a0 \[dm_seal\]/text_poke_bp_batch+0xbe\/0x300/' "$tmp/dmesg"
+got=$(awk -f "$SEAL_ROOT/tests/lib/kernel-log-problems.awk" "$tmp/dmesg")
+ktap_same "in the guest, an RCU stall outside dm-seal is left to the host, and ends where its dumps end" \
+	"$got" "host-judged: 1 0 - rcu: INFO: rcu_preempt self-detected stall on CPU"
 ktap_end
