@@ -322,11 +322,12 @@ static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
 	if (!as->argc)
 		return 0;
 
-	/* dm_read_arg_group() would take a sign too. */
-	if (!seal_is_decimal(as->argv[0])) {
+	/* dm_read_arg_group() would take a sign, spaces, and overflow too. */
+	if (!seal_is_decimal(as->argv[0]) || kstrtouint(as->argv[0], 10, &count)) {
 		ti->error = count_arg.error;
 		return -EINVAL;
 	}
+	/* Also refuses a count above what is left. */
 	r = dm_read_arg_group(&count_arg, as, &count, &ti->error);
 	if (r)
 		return r;
