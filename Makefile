@@ -65,12 +65,16 @@ bench: bench-module
 profile: bench-module
 	@BENCH_KERNEL=$(BENCH_KERNEL) bench/profile
 
-# The dependencies, and dm-seal.ko for the guest kernel of bench and profile.
+# The dependencies, and dm-seal.ko for the guest kernel of bench and profile (and the
+# bench-only build without a cipher, for the overhead rows).
 bench-module:
 	@mk/deps.sh
 	@mkdir -p $(BUILD)
 	@$(MAKE) -C kernel KDIR=/usr/src/linux-headers-$(BENCH_KVER) O=$(BUILD)/kernel/$(BENCH_KVER) \
 		>$(BUILD)/bench-build.log 2>&1 || { cat $(BUILD)/bench-build.log; exit 1; }
+	@$(MAKE) -C kernel KDIR=/usr/src/linux-headers-$(BENCH_KVER) SEAL_TEST_CIPHER=null \
+		O=$(BUILD)/bench-null/kernel/$(BENCH_KVER) \
+		>>$(BUILD)/bench-build.log 2>&1 || { cat $(BUILD)/bench-build.log; exit 1; }
 
 # The module for KVER into /lib/modules/KVER/updates, sealctl and sealctl(8) under PREFIX
 # (/usr), the token plugin into libcryptsetup's plugin directory and the dracut module into

@@ -22,11 +22,33 @@ import statistics
 import subprocess
 import sys
 
-CRYPT = ["crypt", "crypt-nowq", "crypt-4k-nowq"]
+# Every dm-crypt configuration bench/guest-bench.sh may run (high_priority only where the
+# kernel has it); "best dm-crypt" is the best of those present.
+CRYPT = ["crypt", "crypt-noread", "crypt-nowrite", "crypt-nowq", "crypt-hp", "crypt-4k",
+         "crypt-4k-nowq"]
 CRYPT_NOWQ = ["crypt-nowq", "crypt-4k-nowq"]
 SEAL = ["seal-4k", "seal-512"]
 SEAL_SECTOR = {"seal-4k": 4096, "seal-512": 512}
 DEFAULT = "crypt"
+DEVICES = {
+    "brd": "brd RAM disk",
+    "nvme": "QEMU NVMe (blk-mq, 2 interrupt queues), backed by a file in host memory",
+    "nvme-poll": "QEMU NVMe with a polled queue (nvme.poll_queues=1), fio --hipri, backed "
+                 "by a file in host memory; dm-crypt left out (it never completes a polled bio)",
+    "virtio2": "virtio-blk with 2 queues (num-queues=2), backed by a file in host memory",
+}
+# --null: the overhead rows, no cipher on either side (runs-null.tsv).
+NULL_MODE = False
+
+
+def use_null_configs():
+    global CRYPT, CRYPT_NOWQ, SEAL, SEAL_SECTOR, DEFAULT, NULL_MODE
+    CRYPT = ["crypt-null", "crypt-null-nowq"]
+    CRYPT_NOWQ = ["crypt-null-nowq"]
+    SEAL = ["seal-null-4k", "seal-null-512"]
+    SEAL_SECTOR = {"seal-null-4k": 4096, "seal-null-512": 512}
+    DEFAULT = "crypt-null"
+    NULL_MODE = True
 
 # metric: (CSV column, higher is better, heading, unit)
 METRICS = {
@@ -109,13 +131,13 @@ def job_metrics(job, rw):
     return bw, iops, lat, p99
 
 
-def load_samples(raw, matrix, clk_tck, configs):
+def load_samples(raw, matrix, clk_tck, configs, runs_file="runs.tsv"):
     """One dict per (repetition, row, configuration) measured; a list of failures."""
     samples, failures, warnings = [], [], []
-    with open(os.path.join(raw, "runs.tsv")) as f:
+    with open(os.path.join(raw, runs_file)) as f:
         runs = [line.split() for line in f.read().splitlines()[1:] if line.strip()]
     if not runs:
-        failures.append("runs.tsv lists no fio run")
+        failures.append(f"{runs_file} lists no fio run")
     for rep, row, status, js, cpu in runs:
         if status != "ok":
             failures.append(f"repetition {rep} row {row}: fio failed")
@@ -206,8 +228,9 @@ def medians(samples, rows, configs):
     return res
 
 
-def best_crypt(res, row, metric, among=CRYPT):
+def best_crypt(res, row, metric, among=None):
     col, higher, _, _ = METRICS[metric]
+    among = among or CRYPT
     have = [(res[(row, c)][col], c) for c in among if (row, c) in res]
     if not have:
         return None, None
@@ -255,7 +278,7 @@ def parallel_bound(res, rows, cipher):
     """For the single-stream sequential rows: (row, config, throughput / the cipher on one
     CPU, / on all CPUs), for every configuration of a known sector size."""
     out = []
-    for row in rows:
+    for row in rows if not NULL_MODE else []:
         if not row.startswith("seq-") or not row.endswith("-qd1"):
             continue
         d = "decrypt" if "-read-" in row else "encrypt"
@@ -305,6 +328,8 @@ def check_targets(res, by_rep, rows, xts):
             bad = sum(1 for r, _ in got if not cmp(r))
             out.append((bad == 0, f"{s}: every row {text} best dm-crypt",
                         f"worst {worst[0]:.2f}x ({worst[1]}), {bad} of {len(got)} rows miss"))
+        if NULL_MODE:
+            continue
         # Sequential throughput against the cipher on one CPU, for this sector size.
         got = []
         for row in rows:
@@ -423,11 +448,21 @@ def markdown(args, meta, host, cipher, res, rat, best, rows, configs,
                  "every number is the median of the repetitions.\n")
     L.append("## How to run\n")
     L.append("```\n"
-             "make bench                    # full run, 6.12 guest (15-25 min under TCG, by host load)\n"
+             "make bench                    # full run, 6.12 guest, every disk model, and the overhead rows\n"
              "make bench BENCH_KERNEL=6.1   # the other pinned kernel\n"
              "make bench BENCH_QUICK=1      # smoke run: 1 repetition of 4 rows, short runs\n"
              "make bench BENCH_REPS=5 BENCH_RUNTIME=5   # longer, steadier\n"
+             "make bench BENCH_DEVICES=\"nvme virtio2\" BENCH_NULL=0   # some disks, no overhead rows\n"
              "```\n")
+    L.append("The disk models (`BENCH_DEVICES`, one guest each): `brd` (a RAM disk: bio-based, "
+             "completes in the submitter), `nvme` (QEMU's NVMe, interrupt completion), "
+             "`nvme-poll` (the same with a polled queue and fio `--hipri`; dm-crypt is left "
+             "out: it never completes a polled bio), `virtio2` (virtio-blk, 2 queues); the "
+             "NVMe and virtio disks are files in host memory. The overhead rows run the same "
+             "matrix with no cipher: dm-crypt's `cipher_null` against the bench-only build of "
+             "dm-seal.ko whose tfm is `ecb(cipher_null)` (`SEAL_TEST_CIPHER=null`, never "
+             "installed). Under TCG the cipher costs about 50x what it costs on hardware and "
+             "hides the data path; these rows measure the data path alone.\n")
     L.append("`make bench` installs what it needs (`make deps`, gnuplot from `bench/DEPS`), "
              "builds `dm-seal.ko` and the cipher probe `bench/xts-speed` for the guest kernel, "
              "boots one guest (`tests/vm/run`, 2 vCPUs) that runs `bench/guest-bench.sh`, "
@@ -456,7 +491,8 @@ def markdown(args, meta, host, cipher, res, rat, best, rows, configs,
         ("guest memory", f"{int(meta.get('mem_kib', 0)) // 1024} MiB"),
         ("xts(aes) driver", xts_driver),
         ("device-mapper targets", meta.get("dm_targets")),
-        ("disk", f"brd RAM disk, {meta.get('disk_mib')} MiB, filled before the first run"),
+        ("disk", f"{DEVICES.get(meta.get('device', 'brd'), meta.get('device'))}, "
+                 f"{meta.get('disk_mib')} MiB, filled before the first run"),
         ("fio", f"{meta.get('fio')}, io_uring, direct=1, {meta.get('runtime')} s per run "
                 f"after {meta.get('ramp')} s ramp"),
         ("repetitions", meta.get("reps")),
@@ -467,7 +503,7 @@ def markdown(args, meta, host, cipher, res, rat, best, rows, configs,
     L.append("")
     L.append("## Configurations\n")
     L.append("All AES-256-XTS (`aes-xts-plain64`, one 64-byte key from the kernel keyring, "
-             "`:64:logon:bench:xts`), over the same RAM disk. `seal-4k` is what `sealctl "
+             "`:64:logon:bench:xts`), over the same disk. `seal-4k` is what `sealctl "
              "format` creates by default (4096-byte sectors, like LUKS2 on 4K disks):\n")
     L.append("| name | table (after `0 <sectors>`) |\n|---|---|")
     tables = {}
@@ -477,7 +513,7 @@ def markdown(args, meta, host, cipher, res, rat, best, rows, configs,
             for line in f:
                 name, table = line.rstrip("\n").split(" ", 1)
                 tables[name] = " ".join(table.split()[2:])
-    L.append("| raw | the RAM disk itself, no device-mapper |")
+    L.append("| raw | the disk itself, no device-mapper |")
     for c in configs:
         if c in tables:
             L.append(f"| {c} | `{tables[c]}` |")
@@ -573,7 +609,11 @@ def main():
     ap.add_argument("--doc", help="write the Markdown report here")
     ap.add_argument("--images", help="directory for the plots of --doc")
     ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--null", action="store_true",
+                    help="the overhead rows: no cipher (runs-null.tsv, null_configs)")
     args = ap.parse_args()
+    if args.null:
+        use_null_configs()
 
     here = os.path.dirname(os.path.abspath(__file__))
     matrix = read_matrix(os.path.join(here, "matrix"))
@@ -582,12 +622,13 @@ def main():
     if not meta:
         print(f"bench: no {args.raw}/meta.txt: the guest did not get far", file=sys.stderr)
         return 1
-    all_configs = meta.get("configs", "").split()
+    all_configs = meta.get("null_configs" if args.null else "configs", "").split()
     configs = [c for c in CRYPT + SEAL[::-1] if c in all_configs]
     os.makedirs(args.out, exist_ok=True)
 
     samples, failures, warnings = load_samples(args.raw, matrix, int(meta.get("clk_tck", 100)),
-                                     all_configs)
+                                               all_configs,
+                                               "runs-null.tsv" if args.null else "runs.tsv")
     measured = {s["row"] for s in samples}
     rows = [r for r in matrix if r in measured]
     xts_driver, xts_per, xts_all_per, ncpus = load_xts(args.raw)
