@@ -7,7 +7,7 @@
 # Reads that complete in hard interrupt context are decrypted in that CPU's softirq, not
 # handed to a kworker (a wake-up and a context switch each).
 # vm-options: --nvme-scratch 256 --nvme-poll-queues 1 --mem 768
-# vm-timeout: 900
+# vm-timeout: 1500
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/lib/guest-trace.sh"
