@@ -11,7 +11,7 @@
 #	[--env SEAL_FUZZ_COUNT=N] [--env SEAL_FUZZ_VERBOSE=1] -- tests/kernel/seal-table-fuzz.sh
 # The helper is built on the host by `make -C tests/kernel`; when it is missing or older
 # than its source it is compiled here, in the guest (slow under TCG).
-# vm-timeout: 400
+# vm-timeout: 900
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 
