@@ -27,15 +27,11 @@
 #define SEAL_CIPHER		"aes-xts-plain64"
 
 /*
- * Test builds only, never the shipped module (Kbuild: SEAL_TEST_CIPHER=
- * async or null): the same data path with every request completing
- * asynchronously (cryptd), or with no cipher, to measure the data path on
- * its own. On disk, and to the table, it is aes-xts-plain64 all the same.
+ * Bench builds only, never the shipped module (Kbuild: SEAL_TEST_CIPHER=
+ * null): the same data path with no cipher, to measure the data path on
+ * its own. To the table it is aes-xts-plain64 all the same.
  */
-#if defined(SEAL_TEST_CIPHER_ASYNC)
-#define SEAL_CRYPTO_ALG		"cryptd(xts(aes-generic))"
-#define SEAL_NULL_CIPHER	0
-#elif defined(SEAL_TEST_CIPHER_NULL)
+#if defined(SEAL_TEST_CIPHER_NULL)
 #define SEAL_CRYPTO_ALG		"ecb(cipher_null)"
 #define SEAL_NULL_CIPHER	1
 #else
