@@ -312,25 +312,28 @@ static int seal_opt_arg(const char *arg, const char **value)
 static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
 			       struct dm_arg_set *as)
 {
-	static const struct dm_arg count_arg = {
-		0, SEAL_NR_OPT_ARGS, "Invalid number of optional arguments"
-	};
 	const char *value = NULL;
 	unsigned int count, seen = 0;
-	int opt, r;
+	int opt;
 
 	if (!as->argc)
 		return 0;
 
-	/* dm_read_arg_group() would take a sign, spaces, and overflow too. */
-	if (!seal_is_decimal(as->argv[0]) || kstrtouint(as->argv[0], 10, &count)) {
-		ti->error = count_arg.error;
+	/*
+	 * Not dm_read_arg_group(): its sscanf() takes a sign, spaces and a
+	 * count that wraps, and it names a short group only by the count's
+	 * error; a user deserves to hear that options are missing.
+	 */
+	if (!seal_is_decimal(as->argv[0]) || kstrtouint(as->argv[0], 10, &count) ||
+	    count > SEAL_NR_OPT_ARGS) {
+		ti->error = "Invalid number of optional arguments";
 		return -EINVAL;
 	}
-	/* Also refuses a count above what is left. */
-	r = dm_read_arg_group(&count_arg, as, &count, &ti->error);
-	if (r)
-		return r;
+	dm_consume_args(as, 1);
+	if (count > as->argc) {
+		ti->error = "Not enough optional arguments";
+		return -EINVAL;
+	}
 	if (count < as->argc) {
 		ti->error = "Too many arguments";
 		return -EINVAL;

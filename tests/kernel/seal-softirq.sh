@@ -47,6 +47,8 @@ ktap_same "the 64 MiB read is decrypted outside softirq, every sector of it" \
 	"in softirq 0, elsewhere all"
 ktap_check "the 64 MiB read returns what was written (fio crc32c verify)" "${big[@]}" \
 	--rw=read --verify=crc32c --verify_only=1 --verify_fatal=1
-ktap_same "the kernel logged no stall or lockup" \
-	"$(dmesg | grep -E 'rcu.*stall|soft lockup' | head -3)" ""
+# The watchdog policy's rule: a stall or lockup with a dm-seal frame in its stack (decryption
+# in the softirq) is a problem; one without is the host's to judge (tests/lib/guest-watchdog.sh).
+ktap_same "the kernel logged no stall, lockup, oops or WARNING in dm-seal" \
+	"$(dmesg | awk -f "$SEAL_ROOT/tests/lib/kernel-log-problems.awk" | grep '^problem: ' | head -3)" ""
 ktap_end

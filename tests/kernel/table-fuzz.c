@@ -808,7 +808,7 @@ static void model_table(uint64_t len, const char *params, struct model *m)
 			goto refuse;
 		}
 		if (count > (uint64_t)argc - 6) {
-			m->error = "seal: Invalid number of optional arguments";
+			m->error = "seal: Not enough optional arguments";
 			goto refuse;
 		}
 		if (count < (uint64_t)argc - 6) {
@@ -926,6 +926,7 @@ static const char *const known_errors[] = {
 	"seal: Device lookup failed",
 	"seal: Invalid device offset",
 	"seal: Invalid number of optional arguments",
+	"seal: Not enough optional arguments",
 	"seal: Too many arguments",
 	"seal: Invalid sector_size",
 	"seal: Unknown optional argument",
