@@ -5,7 +5,7 @@
 # by not running the guest is not (the watchdog policy, tests/lib/guest-watchdog.sh); disks, TPM and the out directory arrive; nothing is left
 # running or lying in the temp directory afterwards.
 # timeout: 1800
-# (13 guest boots, each bounded by its own --timeout; 900 s, the default, was too little at
+# (13 guest boots and 5 crashed ones, each bounded by its own --timeout; 900 s, the default, was too little at
 # host load 22: a clean-clone run timed out after the 10th while the host was that busy.)
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 run=$SEAL_ROOT/tests/vm/run
@@ -25,11 +25,18 @@ expect_status()
 	ktap_result "$name" $([ "$got" = "$want" ]; echo $?)
 }
 
-ktap_begin 14
+ktap_begin 18
 expect_status "a passing command exits 0" 0 -- true
 expect_status "a command's exit status passes through" 7 -- sh -c 'exit 7'
 expect_status "a hung guest is killed at its timeout" 124 --timeout 20 -- sleep 600
 expect_status "a crashed guest kernel is a failure" 121 -- sh -c 'echo c > /proc/sysrq-trigger'
+# A kernel that panics while booting, before the command began, is booted again (at most
+# three boots in all), and the runner says so.
+SEAL_VM_CRASH_BOOTS=1 expect_status "a guest that crashed while booting is booted again" 0 -- true
+ktap_check "the runner says the guest crashed before the command began" \
+	grep -q "crashed while booting, before the command began (.*sysrq triggered crash.*); booting again" "$tmp/out"
+SEAL_VM_CRASH_BOOTS=3 expect_status "a guest that crashes at every boot is a failure after three" 121 -- true
+ktap_same "three boots were tried" "$(grep -c 'booting again' "$tmp/out")" 2
 expect_status "a WARNING in the kernel log fails a passing command" 125 \
 	-- sh -c 'echo "WARNING: CPU: 0 PID: 1 at test" > /dev/kmsg'
 
