@@ -102,8 +102,8 @@ hits "control, plaintext sessions: secret visible (the capture works)" \
 # command, so that the pre-check's PCR_Read still shows the reset value). The extend runs in
 # an HMAC session salted to the primary key and the read-back in an audit session, so
 # neither forgery verifies: the unsealed secret is discarded unused (no keyslot is opened,
-# by sealctl or by the plugin) and lock-tpm fails, each with exit 21. PCR 15 is still at its
-# reset value, so a real unseal afterwards still works.
+# by sealctl or by the plugin) and lock-tpm fails, each with exit 21, and PCR 15 is still at
+# its reset value after each.
 pcr15() { tpm2_pcrread sha256:15 | sed -n 's/.*15 *: *0x//p'; }
 swtpm_reboot
 reset=$(pcr15)
