@@ -32,6 +32,7 @@ enum seal_exit cmd_lock_tpm(const struct seal_opts *o, char **argv)
 	const char *reason = argv[0] ?: "locked";
 	_cleanup_tpm_ struct seal_tpm *t = NULL;
 	char event[sizeof("seal:lock:") + REASON_MAX];
+	bool detail;
 	int r;
 
 	if (!valid_reason(reason))
@@ -40,11 +41,12 @@ enum seal_exit cmd_lock_tpm(const struct seal_opts *o, char **argv)
 	snprintf(event, sizeof(event), "seal:lock:%s", reason);
 	r = seal_tpm_connect(seal_tpm_tcti(o->tcti), &t);
 	if (r == 0)
-		r = seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, event, strlen(event));
+		r = seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, event, strlen(event), NULL);
+	detail = r == -EIO || r == -EBADMSG;
 	if (r < 0)
 		return fail(tpm_exit_code(r), NULL, "cannot extend PCR %d: %s%s%s%s",
-			    SEAL_TPM_MEASURE_PCR, tpm_cause(r), r == -EIO ? " (" : "",
-			    r == -EIO ? seal_tpm_error(t) : "", r == -EIO ? ")" : "");
+			    SEAL_TPM_MEASURE_PCR, tpm_cause(r), detail ? " (" : "",
+			    detail ? seal_tpm_error(t) : "", detail ? ")" : "");
 	debug(NULL, "PCR %d extended (%s): no tpm2 keyslot bound to it unseals until reboot",
 	      SEAL_TPM_MEASURE_PCR, event);
 	return SEAL_EXIT_OK;

@@ -116,7 +116,8 @@ static enum seal_exit measure(const char *path, const struct seal_opts *o, const
 		return SEAL_EXIT_OK;
 	}
 	if (r == 0)
-		r = seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, measurement, strlen(measurement));
+		r = seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, measurement, strlen(measurement),
+				       NULL);
 	if (r < 0)
 		return fail(tpm_exit_code(r), path, "cannot extend PCR %d: %s", SEAL_TPM_MEASURE_PCR,
 			    tpm_cause(r));

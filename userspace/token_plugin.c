@@ -68,7 +68,7 @@ static const char *cause(int r)
 	case -ENOANO:
 		return "PIN required";
 	case -ENOTRECOVERABLE:
-		return "unsealed, but PCR 15 could not be extended: the secret was discarded";
+		return "unsealed, but PCR 15 extend not confirmed by the TPM: the secret was discarded";
 	default:
 		return "TPM2 error";
 	}

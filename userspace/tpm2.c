@@ -94,12 +94,25 @@ static TSS2_RC rc_base(TSS2_RC rc)
 	return rc & 0xfff;
 }
 
+/*
+ * ESAPI's verdicts on an answer to a command sent in an HMAC session: its
+ * HMAC does not verify, or it does not parse. Only the TPM that holds the
+ * session key answers correctly.
+ */
+static bool rc_is_forged(TSS2_RC rc)
+{
+	return rc == TSS2_ESYS_RC_RSP_AUTH_FAILED || rc == TSS2_ESYS_RC_MALFORMED_RESPONSE ||
+	       rc == TSS2_SYS_RC_MALFORMED_RESPONSE || rc == TSS2_SYS_RC_INSUFFICIENT_RESPONSE;
+}
+
 static int tpm_fail(struct seal_tpm *t, const char *op, TSS2_RC rc)
 {
 	t->failed_op = op;
 	t->rc = rc;
 	if (rc_is_transport(rc))
 		return -ENODEV;
+	if (rc_is_forged(rc))
+		return -EBADMSG;
 	switch (rc_base(rc)) {
 	case TPM2_RC_LOCKOUT:
 		return -ENOLCK;
@@ -133,6 +146,8 @@ const char *seal_tpm_error(const struct seal_tpm *t)
 
 	if (!t->failed_op)
 		return "no TPM error recorded";
+	if (t->rc == TSS2_RC_SUCCESS)
+		return t->failed_op;
 	snprintf(m->error, sizeof(m->error), "%s: 0x%x %s", t->failed_op,
 		 t->rc, Tss2_RC_Decode(t->rc));
 	return t->error;
@@ -208,15 +223,47 @@ struct handles {
 #define HANDLES(tpm) { .t = (tpm), .primary = ESYS_TR_NONE, .hmac = ESYS_TR_NONE, \
 		       .policy = ESYS_TR_NONE, .object = ESYS_TR_NONE }
 
+/*
+ * After an answer it could not authenticate ESAPI refuses every further call,
+ * FlushContext included (TSS2_ESYS_RC_BAD_SEQUENCE). Without a resource
+ * manager (/dev/tpm0, swtpm) the primary and the sessions would then stay
+ * loaded until reboot and fill the TPM's few slots. So they are flushed
+ * through ESAPI's own SAPI context (which took the answer fine), and ESAPI is
+ * started afresh on the same TCTI for whatever the caller tries next.
+ */
+static void sys_flush(struct seal_tpm *t, ESYS_TR handle)
+{
+	TSS2_SYS_CONTEXT *sys;
+	TPM2_HANDLE tpm_handle;
+
+	if (Esys_TR_GetTpmHandle(t->esys, handle, &tpm_handle) == TSS2_RC_SUCCESS &&
+	    Esys_GetSysContext(t->esys, &sys) == TSS2_RC_SUCCESS)
+		(void)Tss2_Sys_FlushContext(sys, tpm_handle);
+}
+
+static void esys_restart(struct seal_tpm *t)
+{
+	Esys_Finalize(&t->esys);
+	if (Esys_Initialize(&t->esys, t->tcti, NULL) != TSS2_RC_SUCCESS)
+		t->esys = NULL;
+}
+
 static void handles_flush(struct handles *h)
 {
 	ESYS_TR *all[] = { &h->object, &h->policy, &h->hmac, &h->primary };
+	bool refused = false;
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
-		if (*all[i] != ESYS_TR_NONE)
-			(void)Esys_FlushContext(h->t->esys, *all[i]);
+		if (*all[i] == ESYS_TR_NONE)
+			continue;
+		if (refused || Esys_FlushContext(h->t->esys, *all[i]) == TSS2_ESYS_RC_BAD_SEQUENCE) {
+			refused = true;
+			sys_flush(h->t, *all[i]);
+		}
 		*all[i] = ESYS_TR_NONE;
 	}
+	if (refused)
+		esys_restart(h->t);
 }
 
 #define _cleanup_handles_ _cleanup_(handles_flush)
@@ -255,14 +302,15 @@ static void wipe_response_buffer(struct seal_tpm *t)
 	secret_wipe((void *)buf, len);
 }
 
-static int create_primary(struct seal_tpm *t, struct handles *h, TPM2B_NAME *name)
+static int create_primary(struct seal_tpm *t, struct handles *h, ESYS_TR hierarchy,
+			  TPM2B_NAME *name)
 {
 	const TPM2B_SENSITIVE_CREATE empty_sensitive = { 0 };
 	const TPML_PCR_SELECTION no_pcrs = { 0 };
 	TPM2B_NAME *n = NULL;
 	TSS2_RC rc;
 
-	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD,
+	rc = Esys_CreatePrimary(t->esys, hierarchy, ESYS_TR_PASSWORD,
 				ESYS_TR_NONE, ESYS_TR_NONE, &empty_sensitive,
 				&primary_template, NULL, &no_pcrs, &h->primary,
 				NULL, NULL, NULL, NULL);
@@ -305,8 +353,13 @@ static TPML_PCR_SELECTION pcr_selection(uint32_t mask)
 	return sel;
 }
 
-/* Current sha256 values of the PCRs in @mask into values[pcr]. */
-static int read_pcrs(struct seal_tpm *t, uint32_t mask, uint8_t values[PCR_MAX][32])
+/*
+ * Current sha256 values of the PCRs in @mask into values[pcr]. PCR_Read takes
+ * no authorization; @audit, an HMAC session or ESYS_TR_NONE, is sent as an
+ * audit session, which makes the TPM authenticate its answer.
+ */
+static int read_pcrs(struct seal_tpm *t, uint32_t mask, uint8_t values[PCR_MAX][32],
+		     ESYS_TR audit)
 {
 	uint32_t todo = mask;
 
@@ -318,7 +371,7 @@ static int read_pcrs(struct seal_tpm *t, uint32_t mask, uint8_t values[PCR_MAX][
 		unsigned int k = 0;
 		TSS2_RC rc;
 
-		rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+		rc = Esys_PCR_Read(t->esys, audit, ESYS_TR_NONE, ESYS_TR_NONE,
 				   &sel, NULL, &out_sel, &out);
 		if (rc != TSS2_RC_SUCCESS)
 			return tpm_fail(t, "Esys_PCR_Read", rc);
@@ -418,7 +471,7 @@ static int current_policy(struct seal_tpm *t, uint32_t mask, uint32_t initial, b
 	uint8_t values[PCR_MAX][32] = { 0 };
 	int r;
 
-	r = read_pcrs(t, mask & ~initial, values);
+	r = read_pcrs(t, mask & ~initial, values, ESYS_TR_NONE);
 	if (r < 0)
 		return r;
 	return compute_policy(mask, values, pin, out);
@@ -478,7 +531,7 @@ int seal_tpm_seal(struct seal_tpm *t, uint32_t pcr_mask, const struct secret *se
 		sens->sensitive.userAuth = *(TPM2B_AUTH *)auth->data;
 	}
 
-	r = create_primary(t, &h, &out->primary_name);
+	r = create_primary(t, &h, ESYS_TR_RH_OWNER, &out->primary_name);
 	if (r < 0)
 		return r;
 	r = current_policy(t, pcr_mask, out->pcr_initial_mask, out->pin, &out->policy);
@@ -567,17 +620,16 @@ static int check_policy(struct seal_tpm *t, const struct seal_tpm_sealed *in)
 	return 0;
 }
 
-/* The primary key in h->primary, refused (-EBADE) unless it is the one of enrollment. */
-static int verified_primary(struct seal_tpm *t, struct handles *h, const struct seal_tpm_sealed *in)
+/* The primary key in h->primary, refused (-EBADE) unless its Name is @want (enrollment's). */
+static int verified_primary(struct seal_tpm *t, struct handles *h, const TPM2B_NAME *want)
 {
 	TPM2B_NAME name;
 	int r;
 
-	r = create_primary(t, h, &name);
+	r = create_primary(t, h, ESYS_TR_RH_OWNER, &name);
 	if (r < 0)
 		return r;
-	if (name.size != in->primary_name.size ||
-	    memcmp(name.name, in->primary_name.name, name.size))
+	if (name.size != want->size || memcmp(name.name, want->name, name.size))
 		return -EBADE;
 	return 0;
 }
@@ -587,7 +639,7 @@ int seal_tpm_check(struct seal_tpm *t, const struct seal_tpm_sealed *in)
 	_cleanup_handles_ struct handles h = HANDLES(t);
 	int r;
 
-	r = verified_primary(t, &h, in);
+	r = verified_primary(t, &h, &in->primary_name);
 	return r < 0 ? r : check_policy(t, in);
 }
 
@@ -608,7 +660,7 @@ int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 			return r;
 	}
 
-	r = verified_primary(t, &h, in);
+	r = verified_primary(t, &h, &in->primary_name);
 	if (r < 0)
 		return r;
 	/* refuse a PCR mismatch before the TPM sees an attempt (no DA count) */
@@ -648,8 +700,43 @@ int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 	return 0;
 }
 
-int seal_tpm_pcr_event(struct seal_tpm *t, unsigned int pcr, const void *data, size_t len)
+/*
+ * The session PCR 15's extend and read-back run in. An active interposer on
+ * the TPM bus could swallow PCR_Event, forge its success and forge PCR_Read
+ * to show the PCR moved; so every one of these commands carries an HMAC
+ * session salted to a primary key, and ESAPI checks each answer's HMAC,
+ * keyed by a session key that only the TPM holding that primary's private
+ * key can derive:
+ * - PCR_Event with the session as the PCR's authorization (its authValue
+ *   is empty: the HMAC key is the session key);
+ * - PCR_Read, which takes no authorization, with the session as an audit
+ *   session (TPMA_SESSION_AUDIT): the TPM answers with an HMAC over the
+ *   response parameters, the PCR values included. Chosen over PolicyPCR
+ *   with a policy digest read back by PolicyGetDigest, whose answers are as
+ *   unauthenticated as PCR_Read's unless they are audited too, and over
+ *   Quote, which needs a signing key created at every boot.
+ * The primary is the owner hierarchy's, refused (-EBADE) unless its Name is
+ * @primary, the one a token recorded at enrollment: an interposer answering
+ * CreatePrimary with its own key would know the session key. Without a
+ * recorded Name there is nothing to check against; the null hierarchy's
+ * primary then serves, as it needs no owner password.
+ */
+static int start_pcr_session(struct seal_tpm *t, struct handles *h, const TPM2B_NAME *primary)
 {
+	TPM2B_NAME name;
+	int r;
+
+	r = primary ? verified_primary(t, h, primary) :
+		      create_primary(t, h, ESYS_TR_RH_NULL, &name);
+	if (r < 0)
+		return r;
+	return start_hmac_session(t, h, TPMA_SESSION_AUDIT);
+}
+
+int seal_tpm_pcr_event(struct seal_tpm *t, unsigned int pcr, const void *data, size_t len,
+		       const TPM2B_NAME *primary)
+{
+	_cleanup_handles_ struct handles h = HANDLES(t);
 	TPM2B_EVENT event = { .size = len };
 	uint8_t before[PCR_MAX][32], after[PCR_MAX][32], want[32], event_digest[32];
 	const void *parts[2];
@@ -660,15 +747,18 @@ int seal_tpm_pcr_event(struct seal_tpm *t, unsigned int pcr, const void *data, s
 	if (pcr >= PCR_MAX || len > sizeof(event.buffer))
 		return -EINVAL;
 	memcpy(event.buffer, data, len);
-	r = read_pcrs(t, 1u << pcr, before);
+	r = start_pcr_session(t, &h, primary);
 	if (r < 0)
 		return r;
-	rc = Esys_PCR_Event(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+	r = read_pcrs(t, 1u << pcr, before, h.hmac);
+	if (r < 0)
+		return r;
+	rc = Esys_PCR_Event(t->esys, ESYS_TR_PCR0 + pcr, h.hmac, ESYS_TR_NONE,
 			    ESYS_TR_NONE, &event, NULL);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail(t, "Esys_PCR_Event", rc);
 	/* read back: the sha256 bank must hold extend(before, sha256(data)) now */
-	r = read_pcrs(t, 1u << pcr, after);
+	r = read_pcrs(t, 1u << pcr, after, h.hmac);
 	if (r < 0)
 		return r;
 	parts[0] = data;
@@ -683,9 +773,9 @@ int seal_tpm_pcr_event(struct seal_tpm *t, unsigned int pcr, const void *data, s
 	if (r < 0)
 		return r;
 	if (memcmp(after[pcr], want, 32)) {
-		t->failed_op = "PCR_Event (read back: the PCR did not take the extend)";
-		t->rc = TPM2_RC_FAILURE;
-		return -EIO;
+		t->failed_op = "PCR_Read (authenticated read-back: the PCR did not take the extend)";
+		t->rc = TSS2_RC_SUCCESS;
+		return -EBADMSG;
 	}
 	return 0;
 }

@@ -18,6 +18,8 @@
  *   -ENODEV  no TPM reachable        -EPERM   PCR values differ from policy
  *   -ENOLCK  DA lockout              -EBADE   primary key differs
  *   -EACCES  wrong PIN               -ENOANO  PIN required, none given
+ *   -EBADMSG an answer in an HMAC session is not the TPM's (its HMAC does
+ *            not verify), or an extend did not take (an interposer?)
  *   -EIO     other TPM/TSS error (seal_tpm_error() has the response code)
  */
 #ifndef SEAL_TPM2_H
@@ -85,10 +87,14 @@ int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 
 /*
  * Extend @pcr (all banks) with the digest of @data (TPM2_PCR_Event), then
- * read the sha256 bank back: -EIO unless it moved exactly by that extend.
+ * read the sha256 bank back: -EBADMSG unless it moved exactly by that
+ * extend. Both run in an HMAC session salted to a primary key, so a forged
+ * answer from an interposer on the TPM bus is refused too (-EBADMSG). With
+ * @primary (a token's recorded primary Name) that primary must answer
+ * (-EBADE); without, the null hierarchy's primary is used unchecked.
  */
 int seal_tpm_pcr_event(struct seal_tpm *t, unsigned int pcr,
-		       const void *data, size_t len);
+		       const void *data, size_t len, const TPM2B_NAME *primary);
 
 /* "7+15" <-> mask. parse returns -EINVAL on junk or PCR > 23. */
 int seal_tpm_parse_pcrs(const char *s, uint32_t *ret);

@@ -38,6 +38,9 @@ enum seal_exit tpm_exit_code(int r)
 		return SEAL_EXIT_TPM_PIN;
 	case -ENOMEM:
 		return SEAL_EXIT_FAILURE;
+	case -EBADMSG:
+	case -ENOTRECOVERABLE:
+		return SEAL_EXIT_TPM_UNCONFIRMED;
 	default:
 		return SEAL_EXIT_TPM_ERROR;
 	}
@@ -58,8 +61,10 @@ const char *tpm_cause(int r)
 		return "wrong PIN";
 	case -ENOANO:
 		return "a PIN is required";
+	case -EBADMSG:
+		return "the TPM's answer is not authentic, or PCR 15 did not take the extend (an interposer on the TPM bus?)";
 	case -ENOTRECOVERABLE:
-		return "unsealed, but PCR 15 could not be extended: the secret was discarded";
+		return "unsealed, but PCR 15 extend not confirmed by the TPM: the secret was discarded";
 	default:
 		return "TPM2 error";
 	}
@@ -69,6 +74,8 @@ const char *tpm_cause(int r)
 static int failure_rank(enum seal_exit e)
 {
 	switch (e) {
+	case SEAL_EXIT_TPM_UNCONFIRMED:
+		return 8;
 	case SEAL_EXIT_TPM_LOCKOUT:
 		return 7;
 	case SEAL_EXIT_TPM_PIN:
@@ -137,7 +144,7 @@ static int get_key(struct attempt *a, int keyslot, const struct secret *pass, st
 /* One line for a seal-tpm2 token that failed: the cause, and the TPM's code when it has one. */
 static void token_failed(struct attempt *a, int id, int r)
 {
-	if (r == -EIO || r == -ENOTRECOVERABLE)
+	if (r == -EIO || r == -EBADMSG || r == -ENOTRECOVERABLE)
 		note(a->path, "token %d (seal-tpm2): %s (%s)", id, tpm_cause(r),
 		     seal_tpm_error(a->tpm));
 	else

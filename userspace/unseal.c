@@ -27,7 +27,7 @@ int seal_unseal_once(struct seal_tpm *t, const char *luks_uuid,
 	sigprocmask(SIG_BLOCK, &all, &old);
 	r = seal_tpm_unseal(t, sealed, pin, &secret);
 	m = r < 0 ? 0 : seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, measurement,
-					    strlen(measurement));
+					    strlen(measurement), &sealed->primary_name);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r < 0)
 		return r;

@@ -252,6 +252,7 @@ seal_exit_reason()
 	17) echo "its seal-tpm2 token is malformed" ;;
 	19) echo "device-mapper refused the seal table (is dm-seal.ko loaded?)" ;;
 	20) echo "the kernel keyring refused the key" ;;
+	21) echo "the TPM2 did not confirm the PCR 15 extend (a forged answer on the TPM bus?)" ;;
 	124) echo "no passphrase was entered in time" ;;
 	126 | 127) echo "sealctl cannot run" ;;
 	*) echo "sealctl failed with exit code $1" ;;

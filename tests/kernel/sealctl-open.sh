@@ -7,6 +7,7 @@
 # second unseal as root fails with the PCR-mismatch exit code; no failure leaves a mapping
 # or a keyring key behind.
 # vm-options: --tpm --scratch 64
+# vm-timeout: 600
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"

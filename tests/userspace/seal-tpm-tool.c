@@ -118,7 +118,7 @@ static int measure(const char *uuid, const char *hex)
 		return fprintf(stderr, "bad arguments\n"), 2;
 	r = seal_tpm_connect(seal_tpm_tcti(NULL), &t);
 	if (r == 0)
-		r = seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, event, strlen(event));
+		r = seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, event, strlen(event), NULL);
 	if (r < 0) {
 		fprintf(stderr, "seal-tpm-tool: %s\n", strerror(-r));
 		return 1;

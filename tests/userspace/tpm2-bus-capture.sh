@@ -4,7 +4,9 @@
 # interface (command and control channels). The sealed secret must never
 # cross it in clear - at enrollment or at unseal - in any encoding (raw,
 # hex, base64). Control: the test-only plaintext-session variant of the same
-# code WOULD expose it, so this test can fail.
+# code WOULD expose it, so this test can fail. The same proxy then plays an
+# active interposer that swallows PCR 15's extend and forges the TPM's answers
+# (PCR_Event, PCR_Read): the unsealed secret must be discarded unused.
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm cryptsetup python3
 
@@ -95,20 +97,43 @@ hits "control, encrypted sessions: secret not visible" "$WORK/encrypted.cap" "$c
 hits "control, plaintext sessions: secret visible (the capture works)" \
 	"$WORK/plaintext.cap" "$control" some
 
-# An active interposer that swallows PCR_Event and forges its success: the extend is read
-# back, so the unsealed secret is discarded unused (the keyslot is not opened) and lock-tpm
-# fails; PCR 15 is still at its reset value, so a real unseal afterwards still works.
+# An active interposer that swallows PCR_Event and forges its success (drop-pcr-event), and
+# one that also forges PCR_Read to show PCR 15 moved (forge-pcr-read; a fresh one for each
+# command, so that the pre-check's PCR_Read still shows the reset value). The extend runs in
+# an HMAC session salted to the primary key and the read-back in an audit session, so
+# neither forgery verifies: the unsealed secret is discarded unused (no keyslot is opened,
+# by sealctl or by the plugin) and lock-tpm fails, each with exit 21, and PCR 15 is still at
+# its reset value after each.
 pcr15() { tpm2_pcrread sha256:15 | sed -n 's/.*15 *: *0x//p'; }
 swtpm_reboot
 reset=$(pcr15)
-proxy_start "$WORK/drop.cap" drop-pcr-event
-ktap_expect "a dropped PCR 15 extend after an unseal: refused, the secret unused (exit 16)" 16 \
-	"PCR 15 could not be extended: the secret was discarded" \
-	"$SEALCTL" open --test-passphrase --token-only "$img"
-ktap_expect "a dropped PCR 15 extend: lock-tpm fails (exit 16)" 16 \
-	"cannot extend PCR 15: .*did not take the extend" "$SEALCTL" lock-tpm
+for mode in drop-pcr-event forge-pcr-read; do
+	proxy_start "$WORK/$mode.cap" "$mode"
+	out=$("$SEALCTL" open --test-passphrase --token-only "$img" 2>&1)
+	ktap_same "$mode: after an unseal, open --test-passphrase exits 21" "$?" 21
+	ktap_diag "$out"
+	ktap_check "$mode: ... saying the secret was discarded" \
+		grep -q "PCR 15 extend not confirmed by the TPM: the secret was discarded" <<<"$out"
+	ktap_check_fails "$mode: ... and no keyslot was opened" grep -qi "keyslot.*unlock" <<<"$out"
+	proxy_stop
+	proxy_start "$WORK/$mode-plugin.cap" "$mode"
+	ktap_expect "$mode: the plugin discards its unsealed secret, stock cryptsetup opens nothing" 1 \
+		"seal-tpm2 token 0: unsealed, but PCR 15 extend not confirmed by the TPM" \
+		with_plugin cryptsetup open -v --test-passphrase --token-only --token-type seal-tpm2 "$img"
+	proxy_stop
+	proxy_start "$WORK/$mode-lock.cap" "$mode"
+	ktap_expect "$mode: lock-tpm fails (exit 21)" 21 \
+		"cannot extend PCR 15: the TPM's answer is not authentic" "$SEALCTL" lock-tpm
+	proxy_stop
+	ktap_same "$mode: the interposer kept PCR 15 at its reset value" "$(pcr15)" "$reset"
+done
+# The read-back is authenticated too: an interposer that passes PCR_Event but alters what
+# PCR_Read shows is caught at the PCR_Read, not taken for a PCR that did not move.
+proxy_start "$WORK/tamper.cap" tamper-pcr-read
+ktap_expect "tamper-pcr-read: lock-tpm refuses the altered PCR_Read answer (exit 21)" 21 \
+	"cannot extend PCR 15: .*Esys_PCR_Read: .*Authorizing the TPM response failed" \
+	"$SEALCTL" lock-tpm
 proxy_stop
-ktap_same "the interposer kept PCR 15 at its reset value" "$(pcr15)" "$reset"
 ktap_expect "lock-tpm extends PCR 15 on a TPM that takes it" 0 "" "$SEALCTL" lock-tpm test
 ktap_expect "after lock-tpm the token refuses (exit 12)" 12 "PCR values differ" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"

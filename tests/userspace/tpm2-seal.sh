@@ -130,6 +130,9 @@ tpm2_changeauth -c owner ownerpass >/dev/null
 ktap_expect "an owner password: CreatePrimary's bad authorization is named, no 'wrong PIN' (exit 16)" 16 \
 	"TPM2 error \(Esys_CreatePrimary: 0x[0-9a-f]+ " \
 	"$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/pin" "$img2"
+# lock-tpm's authenticated extend is salted to the null hierarchy's primary: no owner password needed
+ktap_expect "an owner password: lock-tpm still extends PCR 15" 0 "" "$SEALCTL" lock-tpm test
+ktap_check_fails "... and PCR 15 moved" sh -c 'tpm2_pcrread sha256:15 | grep -q "0x0000000000000000000000000000000000000000000000000000000000000000"'
 tpm2_changeauth -c owner -p ownerpass >/dev/null
 
 # a PIN file is a line, as the prompt reads it: its newline is not part of the PIN
