@@ -4,7 +4,8 @@
 
 /*
  * Called first by every command that touches keys: no core dumps, no
- * ptrace attach by other processes of the same user, no swapped-out stack.
+ * ptrace attach by other processes of the same user, all memory locked
+ * (nothing swapped out; hygiene.c says when it cannot be).
  * Returns 0 or a negative errno.
  */
 int process_hygiene(void);

@@ -8,7 +8,11 @@ tests/vm/run host hook (--host-hook), or by that hook itself.
       dump-guest-memory, paging false, ELF, to a temporary file on the host, deleted
       afterwards) and count every pattern in it. PATTERNFILE (a host path) has lines
       "NAME HEX"; a line "marker" in $SEAL_VM_HOOK_DIR/marker.hex (written by the guest)
-      is added. Each pattern is searched raw, as lower- and upper-case hex and as base64.
+      is added; with a pattern "pin" and $SEAL_MEM_DISK (the guest's disk image), so is
+      "pin-auth-N" for every seal-tpm2 token N with a PIN on that disk: the TPM auth value
+      sealctl derives from the PIN (pin_auth() in userspace/tpm2.c), read as the header is
+      at the time of the dump. Each pattern is searched raw, as lower- and upper-case hex
+      and as base64.
       Prints "dump LABEL BYTES", then "NAME FORM COUNT" for every pattern and form.
 
   memdump-search.py two-boot KVER
@@ -20,6 +24,7 @@ tests/vm/run host hook (--host-hook), or by that hook itself.
       Prints the second guest's KTAP; exits with its status.
 """
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -30,7 +35,7 @@ import tempfile
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[2]
-MASK = 0x5A  # the passphrase crosses into the searched guest only XOR-ed with this
+MASK = 0x5A  # the passphrase and the PIN cross into the searched guest only XOR-ed with this
 
 
 def qmp(sock_path, command, arguments=None):
@@ -72,12 +77,28 @@ def forms(data):
     }
 
 
+def pin_auths(disk, pin):
+    """("pin-auth-N", auth value) for each seal-tpm2 token with a PIN on disk."""
+    dump = subprocess.run(["cryptsetup", "luksDump", "--dump-json-metadata", disk],
+                          stdout=subprocess.PIPE, check=True).stdout
+    out = []
+    for tid, tok in json.loads(dump)["tokens"].items():
+        if tok.get("type") == "seal-tpm2" and tok.get("tpm2-pin"):
+            salt = base64.b64decode(tok["tpm2-pin-salt"])
+            out.append((f"pin-auth-{tid}", hashlib.pbkdf2_hmac("sha256", pin, salt, 10000, 32)))
+    return out
+
+
 def dump_and_search(label, patternfile):
     patterns = []
     for line in open(patternfile):
         if line.strip():
             name, hexdata = line.split()
             patterns.append((name, bytes.fromhex(hexdata)))
+    disk = os.environ.get("SEAL_MEM_DISK")
+    for name, data in list(patterns):
+        if name == "pin" and disk:
+            patterns += pin_auths(disk, data)
     marker = Path(os.environ.get("SEAL_VM_HOOK_DIR", "/nonexistent")) / "marker.hex"
     if marker.exists():
         patterns.append(("marker", bytes.fromhex(marker.read_text().strip())))
@@ -117,16 +138,17 @@ def two_boot(kver):
         with open(disk, "wb") as f:
             f.truncate(64 << 20)
         common = ["--tpm-state", str(tmp / "tpm"), "--disk", str(disk)]
-        setup = subprocess.run(run + common + ["--out", str(tmp / "out"), "--timeout", "240",
+        setup = subprocess.run(run + common + ["--out", str(tmp / "out"), "--timeout", "400",
                                               "--", script, "setup"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         secrets = {}
         sfile = tmp / "out/secrets"
         if sfile.exists():
             for line in sfile.read_text().splitlines():
-                name, hexdata = line.split()
-                secrets[name] = bytes.fromhex(hexdata)
-        want = ("tpm-secret", "dek", "passphrase")
+                fields = line.split()
+                if len(fields) == 2:  # a secret the setup guest could not learn is missing
+                    secrets[fields[0]] = bytes.fromhex(fields[1])
+        want = ("tpm-secret", "dek", "passphrase", "pin")
         if setup.returncode != 0 or any(n not in secrets for n in want):
             return ktap_fail("setup guest: format, enroll, hand out the secrets",
                              f"exit {setup.returncode}\n{setup.stdout}")
@@ -137,13 +159,16 @@ def two_boot(kver):
             f.write(f"dek-xts1 {dek[:len(dek) // 2].hex()}\n")
             f.write(f"dek-xts2 {dek[len(dek) // 2:].hex()}\n")
             f.write(f"passphrase {secrets['passphrase'].hex()}\n")
-        masked = bytes(b ^ MASK for b in secrets["passphrase"]).hex()
+            f.write(f"pin {secrets['pin'].hex()}\n")
+        masked = {name: bytes(b ^ MASK for b in secrets[name]).hex() for name in ("passphrase", "pin")}
         search = subprocess.run(run + common + [
-            "--mem", "512", "--timeout", "300", "--host-hook", str(Path(__file__).resolve()),
+            "--mem", "512", "--timeout", "800", "--host-hook", str(Path(__file__).resolve()),
             "--env", f"SEAL_MEM_PATTERNS={tmp / 'patterns'}",
-            "--env", f"SEAL_MEM_PASS_MASKED={masked}",
+            "--env", f"SEAL_MEM_PASS_MASKED={masked['passphrase']}",
+            "--env", f"SEAL_MEM_PIN_MASKED={masked['pin']}",
             "--", script, "search"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ, SEAL_MEM_DISK=str(disk)))
         sys.stdout.write(search.stdout)
         for line in search.stderr.splitlines():
             print("#", line)
