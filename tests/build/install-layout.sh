@@ -3,7 +3,8 @@
 # `make install DESTDIR=...` lays out the tree the admin guide describes: the module in the
 # kernel's updates/ directory, sealctl and its man page under PREFIX, the token plugin where
 # libcryptsetup looks for plugins, the dracut module where dracut looks for modules, and the
-# documents. PREFIX moves what is under it and nothing else. Nothing lands outside DESTDIR.
+# documents (with the --json schema). PREFIX moves what is under it and nothing else.
+# Nothing lands outside DESTDIR.
 # The build goes to a directory of its own: the shared build/ may be in use by guest tests.
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/mk/kernels.env"
@@ -36,6 +37,7 @@ $1/share/doc/dm-seal/admin-guide.md
 $1/share/doc/dm-seal/format.md
 $1/share/doc/dm-seal/seal.rst
 $1/share/doc/dm-seal/threat-model.md
+$1/share/doc/dm-seal/sealctl-json.schema.json
 EOF
 }
 
