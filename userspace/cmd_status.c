@@ -26,6 +26,26 @@ static void emit(json_object *root, bool as_json)
 		printf("%-16s %s\n", key, val ? json_object_get_string(val) : "none");
 }
 
+/*
+ * /dev/NAME of block device MAJ:MIN, from sysfs (the kernel's name: no udev needed, as
+ * /dev/block/ would be), or NULL.
+ */
+static char *dev_node(const char *majmin)
+{
+	_cleanup_free_ char *sys = NULL;
+	char link[64], *node = NULL;
+	struct stat st;
+
+	snprintf(link, sizeof(link), "/sys/dev/block/%s", majmin);
+	sys = realpath(link, NULL);
+	if (!sys || asprintf(&node, "/dev/%s", strrchr(sys, '/') + 1) < 0)
+		return NULL;
+	if (stat(node, &st) == 0 && S_ISBLK(st.st_mode))
+		return node;
+	free(node);
+	return NULL;
+}
+
 static void add_int(json_object *o, const char *key, const char *digits)
 {
 	json_object_object_add(o, key, json_object_new_int64(strtoll(digits, NULL, 10)));
@@ -39,7 +59,7 @@ static void add_int(json_object *o, const char *key, const char *digits)
 static void add_table_fields(json_object *root, const char *params)
 {
 	_cleanup_free_ char *copy = strdup(params), *path = NULL;
-	char *save = NULL, *cipher, *key, *iv, *dev, *offset, *opt, *desc, devlink[64];
+	char *save = NULL, *cipher, *key, *iv, *dev, *offset, *opt, *desc;
 	unsigned int key_size, sector_size = 512;
 	bool discards = false, large = false;
 	int n = 0;
@@ -64,8 +84,7 @@ static void add_table_fields(json_object *root, const char *params)
 		else
 			sscanf(opt, "sector_size:%u", &sector_size);
 	}
-	snprintf(devlink, sizeof(devlink), "/dev/block/%s", dev);
-	path = realpath(devlink, NULL);
+	path = dev_node(dev);
 
 	json_object_object_add(root, "cipher", json_object_new_string(cipher));
 	json_object_object_add(root, "key-bits", json_object_new_int(key_size * 8));
