@@ -83,7 +83,8 @@ bench-module:
 PREFIX  ?= /usr
 DOCDIR  ?= $(PREFIX)/share/doc/dm-seal
 DOCS    := README.md Documentation/admin-guide.md Documentation/threat-model.md \
-	Documentation/format.md Documentation/device-mapper/seal.rst
+	Documentation/format.md Documentation/device-mapper/seal.rst \
+	Documentation/sealctl-json.schema.json
 install: all
 	$(MAKE) -C kernel install KDIR=$(KDIR) KVER=$(KVER) O=$(BUILD)/kernel/$(KVER)
 	$(MAKE) -C userspace install O=$(BUILD)/userspace PREFIX=$(PREFIX)

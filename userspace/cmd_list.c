@@ -18,7 +18,10 @@ struct slot_row {
 	const char *kind;	/* tpm2, passphrase, recovery, or a foreign token type */
 	int token;		/* -1 without a token */
 	const char *pbkdf;
-	char details[160];
+	bool sealed;		/* a tpm2 keyslot whose token parsed: the fields below hold */
+	uint32_t pcr_mask, pcr_initial_mask;	/* sha256 bank */
+	bool pin;
+	char problem[96];	/* a tpm2 keyslot whose token did not parse: why */
 };
 
 static void describe_slot(struct crypt_device *cd, int slot, struct slot_row *row)
@@ -40,25 +43,63 @@ static void describe_slot(struct crypt_device *cd, int slot, struct slot_row *ro
 	} else if (!strcmp(type, SEAL_TOKEN_TYPE)) {
 		struct seal_token tok;
 		const char *why = NULL;
-		char pcrs[80];
 
 		row->kind = "tpm2";
 		if (crypt_token_json_get(cd, token, &json) < 0 || seal_token_parse(json, &tok, &why) < 0) {
-			snprintf(row->details, sizeof(row->details), "token malformed: %s", why ?: "?");
+			snprintf(row->problem, sizeof(row->problem), "token malformed: %s", why ?: "?");
 			return;
 		}
-		seal_tpm_format_pcrs(tok.sealed.pcr_mask, pcrs, sizeof(pcrs));
-		snprintf(row->details, sizeof(row->details), "pcrs=%s bank=sha256 pin=%s", pcrs,
-			 tok.sealed.pin ? "yes" : "no");
-		if (tok.sealed.pcr_initial_mask) {
-			size_t n = strlen(row->details);
-
-			seal_tpm_format_pcrs(tok.sealed.pcr_initial_mask, pcrs, sizeof(pcrs));
-			snprintf(row->details + n, sizeof(row->details) - n, " at-reset=%s", pcrs);
-		}
+		row->sealed = true;
+		row->pcr_mask = tok.sealed.pcr_mask;
+		row->pcr_initial_mask = tok.sealed.pcr_initial_mask;
+		row->pin = tok.sealed.pin;
 	} else {
 		row->kind = type;
 	}
+}
+
+/* The DETAILS column of the table: the same facts as --json, on one line. */
+static void format_details(const struct slot_row *row, char *buf, size_t size)
+{
+	char pcrs[80];
+	size_t n;
+
+	snprintf(buf, size, "%s", row->problem);
+	if (!row->sealed)
+		return;
+	seal_tpm_format_pcrs(row->pcr_mask, pcrs, sizeof(pcrs));
+	snprintf(buf, size, "pcrs=%s bank=sha256 pin=%s", pcrs, row->pin ? "yes" : "no");
+	if (!row->pcr_initial_mask)
+		return;
+	n = strlen(buf);
+	seal_tpm_format_pcrs(row->pcr_initial_mask, pcrs, sizeof(pcrs));
+	snprintf(buf + n, size - n, " at-reset=%s", pcrs);
+}
+
+static json_object *slot_json(const struct slot_row *row)
+{
+	json_object *o = json_object_new_object(), *tpm2;
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "keyslot", json_object_new_int(row->slot));
+	json_object_object_add(o, "type", json_object_new_string(row->kind));
+	json_object_object_add(o, "pbkdf", json_object_new_string(row->pbkdf));
+	if (row->token >= 0)
+		json_object_object_add(o, "token", json_object_new_int(row->token));
+	if (row->problem[0])
+		json_object_object_add(o, "problem", json_object_new_string(row->problem));
+	if (!row->sealed)
+		return o;
+	tpm2 = json_object_new_object();
+	json_object_object_add(o, "tpm2", tpm2);
+	if (!tpm2)
+		return o;
+	json_object_object_add(tpm2, "bank", json_object_new_string("sha256"));
+	json_object_object_add(tpm2, "pcrs", seal_token_pcr_array(row->pcr_mask));
+	json_object_object_add(tpm2, "pcrs-at-reset", seal_token_pcr_array(row->pcr_initial_mask));
+	json_object_object_add(tpm2, "pin", json_object_new_boolean(row->pin));
+	return o;
 }
 
 /* Tokens that unlock nothing: malformed seal-tpm2 tokens and orphans. */
@@ -82,32 +123,24 @@ static int token_problem(struct crypt_device *cd, int id, const char **type, cha
 	return 0;
 }
 
-static enum seal_exit list_json(struct crypt_device *cd, int max)
+static enum seal_exit list_json(struct crypt_device *cd, const char *path, int max)
 {
 	_cleanup_json_ json_object *root = json_object_new_object();
 	json_object *slots = json_object_new_array(), *problems;
 
 	if (!root || !slots)
 		return SEAL_EXIT_FAILURE;
+	json_object_object_add(root, "device", json_object_new_string(path));
 	json_object_object_add(root, "uuid", json_object_new_string(crypt_get_uuid(cd)));
 	json_object_object_add(root, "keyslots", slots);
 	for (int s = 0; s < max; s++) {
 		crypt_keyslot_info ki = crypt_keyslot_status(cd, s);
 		struct slot_row row;
-		json_object *o;
 
 		if (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST)
 			continue;
 		describe_slot(cd, s, &row);
-		o = json_object_new_object();
-		json_object_object_add(o, "keyslot", json_object_new_int(s));
-		json_object_object_add(o, "type", json_object_new_string(row.kind));
-		json_object_object_add(o, "pbkdf", json_object_new_string(row.pbkdf));
-		if (row.token >= 0)
-			json_object_object_add(o, "token", json_object_new_int(row.token));
-		if (row.details[0])
-			json_object_object_add(o, "details", json_object_new_string(row.details));
-		json_object_array_add(slots, o);
+		json_object_array_add(slots, slot_json(&row));
 	}
 	problems = json_object_new_array();
 	json_object_object_add(root, "token-problems", problems);
@@ -139,19 +172,20 @@ enum seal_exit cmd_list(const struct seal_opts *o, char **argv)
 	if (e != SEAL_EXIT_OK)
 		return e;
 	if (o->json)
-		return list_json(cd, max);
+		return list_json(cd, path, max);
 	printf("%-8s %-12s %-6s %-9s %s\n", "KEYSLOT", "TYPE", "TOKEN", "PBKDF", "DETAILS");
 	for (int s = 0; s < max; s++) {
 		crypt_keyslot_info ki = crypt_keyslot_status(cd, s);
 		struct slot_row row;
-		char token[12] = "-";
+		char token[12] = "-", details[160];
 
 		if (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST)
 			continue;
 		describe_slot(cd, s, &row);
 		if (row.token >= 0)
 			snprintf(token, sizeof(token), "%d", row.token);
-		printf("%-8d %-12s %-6s %-9s %s\n", s, row.kind, token, row.pbkdf, row.details);
+		format_details(&row, details, sizeof(details));
+		printf("%-8d %-12s %-6s %-9s %s\n", s, row.kind, token, row.pbkdf, details);
 	}
 	for (int t = 0; t < crypt_token_max(CRYPT_LUKS2); t++) {
 		const char *type;

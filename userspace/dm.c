@@ -89,6 +89,24 @@ int dm_query(const char *name, struct dm_mapping *m)
 	return m->params ? 0 : -ENOMEM;
 }
 
+int dm_query_info(const char *name, char **ret)
+{
+	_cleanup_dm_task_ struct dm_task *t = dm_task_create(DM_DEVICE_STATUS);
+	uint64_t start, length;
+	char *type = NULL, *params = NULL;
+
+	*ret = NULL;
+	if (!t)
+		return driver_present() ? -ENOMEM : -ENODEV;
+	if (!dm_task_set_name(t, name))
+		return -EINVAL;
+	if (!dm_task_run(t))
+		return task_error(t);
+	dm_get_next_target(t, NULL, &start, &length, &type, &params);
+	*ret = strdup(params ?: "");
+	return *ret ? 0 : -ENOMEM;
+}
+
 int dm_target_present(const char *target, bool *ret)
 {
 	_cleanup_dm_task_ struct dm_task *t = dm_task_create(DM_DEVICE_LIST_VERSIONS);

@@ -26,6 +26,8 @@ void dm_mapping_clear(struct dm_mapping *m);
 
 /* 0 with m->exists false when there is no such mapping. */
 int dm_query(const char *name, struct dm_mapping *m);
+/* The target's status line (STATUSTYPE_INFO) of mapping @name; owned by the caller. */
+int dm_query_info(const char *name, char **ret);
 /* Does the running kernel provide @target (modules are not loaded here)? */
 int dm_target_present(const char *target, bool *ret);
 /* One-target table, created, loaded and resumed; waits for udev. */

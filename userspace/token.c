@@ -88,7 +88,7 @@ static int b64_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
 	return 0;
 }
 
-static json_object *pcr_array(uint32_t mask)
+json_object *seal_token_pcr_array(uint32_t mask)
 {
 	json_object *a = json_object_new_array();
 
@@ -139,8 +139,8 @@ int seal_token_format(const struct seal_tpm_sealed *s, int keyslot, char **ret)
 	r = r ?: add_str(o, "tpm2-private", b64_encode(priv, priv_len));
 	r = r ?: add_str(o, "tpm2-public", b64_encode(pub, pub_len));
 	r = r ?: add(o, "tpm2-pcr-bank", json_object_new_string("sha256"));
-	r = r ?: add(o, "tpm2-pcrs", pcr_array(s->pcr_mask));
-	r = r ?: add(o, "tpm2-pcrs-initial", pcr_array(s->pcr_initial_mask));
+	r = r ?: add(o, "tpm2-pcrs", seal_token_pcr_array(s->pcr_mask));
+	r = r ?: add(o, "tpm2-pcrs-initial", seal_token_pcr_array(s->pcr_initial_mask));
 	r = r ?: add_str(o, "tpm2-policy-hash", hex_encode(s->policy.buffer, s->policy.size));
 	r = r ?: add(o, "tpm2-primary-template", json_object_new_string(SEAL_TPM_PRIMARY_TEMPLATE));
 	r = r ?: add_str(o, "tpm2-primary-name",

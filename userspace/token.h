@@ -43,6 +43,10 @@ int seal_token_parse(const char *json, struct seal_token *out, const char **why)
 int seal_token_format(const struct seal_tpm_sealed *sealed, int keyslot, char **ret);
 char *seal_recovery_token_format(int keyslot);
 
+/* A PCR mask as the token's JSON array of PCR numbers, or NULL (no memory). */
+struct json_object;
+struct json_object *seal_token_pcr_array(uint32_t mask);
+
 /* The keyslot a token of any type is assigned to first, or -ENOENT. */
 int seal_token_first_keyslot(const char *json);
 /* The "type" of any token JSON, or NULL. Owned by the caller. */

@@ -49,6 +49,8 @@ check()
 		dinfo "90seal: sealctl not found${seal_sealctl:+ at $seal_sealctl}"
 		return 1
 	fi
+	# seal-lib.sh reads sealctl's JSON with it
+	require_binaries jq || return 1
 	if [[ $hostonly ]] || [[ $mount_needs ]]; then
 		[[ $(seal_host_volumes) ]] && return 0
 		[[ -s $dracutsysrootdir/etc/sealtab ]] && grep -qE '^[^#].*[[:space:],]force(,|$)' \
@@ -181,7 +183,7 @@ install()
 	done
 	inst_libdir_file -o "libgcc_s.so*"
 
-	inst_multiple modprobe setsid flock tr sed blkid udevadm
+	inst_multiple modprobe setsid flock tr sed blkid udevadm jq
 	inst_multiple -o timeout stty
 	inst_simple "$moddir/seal-lib.sh" /lib/dracut-seal-lib.sh
 	inst_script "$moddir/seal-unlock.sh" /sbin/seal-unlock

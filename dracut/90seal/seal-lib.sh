@@ -216,20 +216,16 @@ seal_pcr_list_covers()
 }
 
 # seal_tpm2_pcrs_ok DEV WANT: some tpm2 keyslot of DEV is bound to at least the PCRs WANT.
+# The PCR lists come from sealctl's JSON (Documentation/sealctl-json.schema.json), one line
+# per tpm2 keyslot with its PCRs joined by +.
 seal_tpm2_pcrs_ok()
 {
-	local _slot _type _token _pbkdf _d
-	sealctl list "$1" 2>/dev/null | {
-		while read -r _slot _type _token _pbkdf _d; do
-			[ "$_type" = tpm2 ] || continue
-			for _d in $_d; do
-				case "$_d" in
-				pcrs=*) seal_pcr_list_covers "${_d#pcrs=}" "$2" && exit 0 ;;
-				esac
-			done
-		done
-		exit 1
-	}
+	local _pcrs
+	for _pcrs in $(sealctl list --json "$1" 2>/dev/null | jq -r \
+		'.keyslots[] | select(.type == "tpm2" and .tpm2) | .tpm2.pcrs | map(tostring) | join("+")'); do
+		seal_pcr_list_covers "$_pcrs" "$2" && return 0
+	done
+	return 1
 }
 
 # seal_exit_reason CODE: what a sealctl exit code means, for the one line a failure earns.

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # `make install DESTDIR=...` lays out the tree the admin guide describes: the module in the
-# kernel's updates/ directory, sealctl and its man page under PREFIX, the token plugin where
-# libcryptsetup looks for plugins, the dracut module where dracut looks for modules, and the
-# documents. PREFIX moves what is under it and nothing else. Nothing lands outside DESTDIR.
+# kernel's updates/ directory, sealctl, its man page and bash completion under PREFIX, the
+# token plugin where libcryptsetup looks for plugins, the dracut module where dracut looks
+# for modules, and the documents (with the --json schema). PREFIX moves what is under it
+# and nothing else. Nothing lands outside DESTDIR.
 # The build goes to a directory of its own: the shared build/ may be in use by guest tests.
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/mk/kernels.env"
@@ -20,6 +21,7 @@ expected()
 lib/modules/$KVER_6_1/updates/dm-seal.ko
 $1/sbin/sealctl
 $1/share/man/man8/sealctl.8
+$1/share/bash-completion/completions/sealctl
 ${tokendir#/}/libcryptsetup-token-seal-tpm2.so
 usr/lib/dracut/modules.d/90seal/module-setup.sh
 usr/lib/dracut/modules.d/90seal/parse-seal.sh
@@ -36,6 +38,7 @@ $1/share/doc/dm-seal/admin-guide.md
 $1/share/doc/dm-seal/format.md
 $1/share/doc/dm-seal/seal.rst
 $1/share/doc/dm-seal/threat-model.md
+$1/share/doc/dm-seal/sealctl-json.schema.json
 EOF
 }
 

@@ -56,7 +56,7 @@ expect_volumes()
 # check NAME CONDITION-STATUS DIAG...: one result
 check() { local name=$1 rc=$2; shift 2; [ "$rc" = 0 ] || ktap_diag "$@"; ktap_result "$name" "$rc"; }
 
-ktap_begin 24
+ktap_begin 25
 
 U1=0e3b1c1a-6d52-4b8e-9e4f-111111111111
 U2=0e3b1c1a-6d52-4b8e-9e4f-222222222222
@@ -113,6 +113,29 @@ check "options: KEY=VALUE, flags, absent ones" $? "$got"
 got=$(in_initramfs "" "" 'for w in 7 7+15 15,7 0+7; do seal_pcr_list_covers 7+15 $w && echo y || echo n; done' | tr -d '\n')
 [ "$got" = yyyn ]
 check "tpm2-pcrs=: a keyslot bound to 7+15 covers 7, 7+15 and 15,7, not 0+7" $? "$got"
+# A sealctl that answers `list --json` only (as the schema has it): the PCR lists reach
+# seal_tpm2_pcrs_ok from the JSON, not from the human table.
+cat > "$work/bin/sealctl" <<'EOF'
+#!/bin/sh
+[ "$1 $2 $3" = "list --json /dev/vdb" ] || { echo "sealctl stub: unexpected: $*" >&2; exit 2; }
+cat <<'JSON'
+{ "device": "/dev/vdb", "uuid": "0e3b1c1a-6d52-4b8e-9e4f-111111111111",
+  "keyslots": [
+    { "keyslot": 0, "type": "passphrase", "pbkdf": "argon2id" },
+    { "keyslot": 1, "type": "tpm2", "pbkdf": "pbkdf2", "token": 0,
+      "tpm2": { "bank": "sha256", "pcrs": [ 0, 7 ], "pcrs-at-reset": [], "pin": false } },
+    { "keyslot": 2, "type": "systemd-tpm2", "pbkdf": "pbkdf2", "token": 1 },
+    { "keyslot": 3, "type": "tpm2", "pbkdf": "pbkdf2", "token": 2,
+      "tpm2": { "bank": "sha256", "pcrs": [ 7, 11, 15 ], "pcrs-at-reset": [ 15 ], "pin": true } }
+  ],
+  "token-problems": [] }
+JSON
+EOF
+chmod +x "$work/bin/sealctl"
+got=$(in_initramfs "" "" 'for w in 0+7 11,15 7+11+15 0+15 8; do seal_tpm2_pcrs_ok /dev/vdb $w && echo y || echo n; done' 2>&1 | tr -d '\n')
+rm "$work/bin/sealctl"
+[ "$got" = yyynn ]
+check "tpm2-pcrs=: the keyslots' PCR arrays come from sealctl list --json (0+7, 11,15, 7+11+15 covered; 0+15, 8 not)" $? "$got"
 got=$(in_initramfs "" "" 'seal_check_options v "tries=3,bogus,nofail"' 2>&1)
 [ "$got" = "warning: seal: v: unknown option 'bogus' ignored" ]
 check "unknown options are named in a warning" $? "$got"
@@ -206,11 +229,11 @@ else
 		'libtss2-esys.so' 'updates/dm-seal.ko' lib/dracut-seal-lib.sh sbin/seal-unlock \
 		'hooks/emergency/50-seal-emergency.sh' 'hooks/cmdline/40-parse-seal.sh' \
 		'hooks/pre-pivot/90-seal-pivot.sh' \
-		'drivers/md/dm-mod.ko' 'crypto/xts.ko' usr/bin/setsid usr/bin/flock; do
+		'drivers/md/dm-mod.ko' 'crypto/xts.ko' usr/bin/setsid usr/bin/flock usr/bin/jq; do
 		grep -q -- "$f" <<<"$list" || missing+=" $f"
 	done
 	[ -z "$missing" ]
-	check "initramfs contents (dracut's own init): sealctl, plugin, TCTI, dm-seal.ko, hooks" $? "missing:$missing"
+	check "initramfs contents (dracut's own init): sealctl, plugin, TCTI, dm-seal.ko, hooks, jq" $? "missing:$missing"
 	e2e_initramfs 6.1 systemd
 	list=$(lsinitrd "$E2E_INITRD" 2>/dev/null)
 	missing=""
@@ -220,10 +243,10 @@ else
 		usr/sbin/sealctl 'libtss2-tcti-device.so.0' 'updates/dm-seal.ko' \
 		'seal-lock-tpm.service' 'rescue.service.d/90-seal-lock-tpm.conf' \
 		'debug-shell.service.d/90-seal-lock-tpm.conf' 'emergency.service.d/90-seal-lock-tpm.conf' \
-		'hooks/pre-pivot/90-seal-pivot.sh'; do
+		'hooks/pre-pivot/90-seal-pivot.sh' usr/bin/jq; do
 		grep -q -- "$f" <<<"$list" || missing+=" $f"
 	done
 	[ -z "$missing" ]
-	check "initramfs contents (systemd): units, generator, askpass, sealtab, sealctl, TCTI, dm-seal.ko, the TPM lock before shells" $? "missing:$missing"
+	check "initramfs contents (systemd): units, generator, askpass, sealtab, sealctl, TCTI, dm-seal.ko, the TPM lock before shells, jq" $? "missing:$missing"
 fi
 ktap_end

@@ -5,9 +5,10 @@
 # pty: one line for a wrong answer, then the right one) and reads the same data. After open
 # the DEK is readable from no keyring, the table names the key only, PCR 15 has moved and a
 # second unseal as root fails with the PCR-mismatch exit code; no failure leaves a mapping
-# or a keyring key behind.
+# or a keyring key behind. status --json of the mapping is valid against
+# Documentation/sealctl-json.schema.json and names its device, sector size and loaded key.
 # vm-options: --tpm --scratch 64
-# vm-timeout: 600
+# vm-timeout: 900
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
@@ -82,7 +83,17 @@ ktap_check "status NAME" grep -q "seal:$uuid" <<<"$("$SEALCTL" status v 2>&1)"
 ktap_check "status NAME --json" sh -c \
 	"'$SEALCTL' status --json v | jq -e '(tostring | test(\"seal:$uuid\")) and (tostring | test(\"SEAL-\"))' >/dev/null"
 ktap_check "status DEV names the active mapping" grep -qw v <<<"$("$SEALCTL" status "$dev" 2>&1)"
-ktap_check "status DEV --json" sh -c "'$SEALCTL' status --json '$dev' | jq -e . >/dev/null"
+ktap_check "status DEV --json" sh -c "'$SEALCTL' status --json '$dev' | jq -e '.mapping == \"v\"' >/dev/null"
+schema=$SEAL_ROOT/Documentation/sealctl-json.schema.json
+check_schema=$SEAL_ROOT/tests/userspace/helpers/schema-check.py
+"$SEALCTL" status --json v > "$work/status.json"
+ktap_check "status NAME --json is valid against sealctl-json.schema.json" \
+	"$check_schema" "$schema" status-mapping < "$work/status.json"
+jq -e ".\"key-loaded\" and .device == \"$dev\" and .\"sector-size\" == 4096 and .offset == 32768 and
+	.\"key-description\" == \"seal:$uuid\" and .\"allow-discards\" == false" "$work/status.json" >/dev/null
+rc=$?
+[ $rc = 0 ] || ktap_diag "$(cat "$work/status.json")"
+ktap_result "status NAME --json: key loaded, the backing device, its sector size and offset" $rc
 
 ktap_check "write 4 MiB through the mapping" roundtrip_write v "$work/data"
 ktap_same "read back" "$(read_sha v $((4 << 20)))" "$sha"

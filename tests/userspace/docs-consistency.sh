@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # sealctl(8) documents what the code does: the exit-code table equals
 # userspace/exitcode.h, every command and long option of sealctl --help is
-# described, and the token plugin exports exactly the documented symbols at
+# described, every field of the --json schema is named, and the token plugin exports exactly the documented symbols at
 # CRYPTSETUP_TOKEN_1.0.
 . "$(dirname "$0")/helpers/common.sh"
-require man objdump
+require man objdump jq
 
 ktap_begin
 page=$TOP/Documentation/sealctl.8
@@ -25,6 +25,13 @@ for cmd in $("$SEALCTL" --help | sed -n 's/^  \([a-z-]*\) .*/\1/p'); do
 	printf '%s\n' "$rendered" | grep -qE "^       $cmd " || missing="$missing $cmd"
 done
 ktap_same "every command is described in sealctl(8)" "${missing:-none}" none
+
+missing=
+for field in $(jq -r '.. | objects | .properties? // empty | keys[]' \
+	"$TOP/Documentation/sealctl-json.schema.json" | sort -u); do
+	printf '%s\n' "$rendered" | grep -qw -- "$field" || missing="$missing $field"
+done
+ktap_same "every field of sealctl-json.schema.json is named in sealctl(8)" "${missing:-none}" none
 
 syms=$(objdump -T "$PLUGIN" | awk '$NF ~ /^cryptsetup_token_/ && $(NF-1) == "CRYPTSETUP_TOKEN_1.0" {print $NF}' | sort | tr '\n' ' ')
 ktap_same "plugin exports its entry points at CRYPTSETUP_TOKEN_1.0" "$syms" \
