@@ -9,9 +9,12 @@
 #   2  a bound PCR (10: the kernel's IMA boot aggregate, made different by ima_hash=sha1)
 #      changed before the initramfs runs: the prompt; a wrong passphrase is refused, the
 #      right one boots
-#   3  no TPM attached: the prompt; three wrong passphrases end in the emergency shell with
-#      one line saying why, and nothing retries on its own there (no new prompt, the guest's
-#      CPUs idle); leaving the shell asks again, and (4) the recovery key boots
+#   3  no TPM in the initramfs (the guest's TPM hidden from it, seal_e2e.tpm=late): after
+#      rd.seal.tpm-timeout= one loud line and the prompt; three wrong passphrases end in the
+#      emergency shell with one line saying why, and nothing retries on its own there (no
+#      new prompt, the guest's CPUs idle); leaving the shell asks again, and (4) the
+#      recovery key boots; in the booted system the TPM appears under udev with the
+#      late-TPM rule: PCR 15 is extended at once and sealctl cannot unseal
 #   and a volume whose device never appears: the emergency shell after a bounded wait, with
 #   one line naming the device.
 # (Case 6, PostgreSQL, is tests/e2e/postgres.sh.)
@@ -120,15 +123,26 @@ busy_ticks()
 	}' "$1"
 }
 
-# case3 FLAVOUR: cases 3 and 4, and the emergency shell (4 results)
+# The one line the initramfs prints when no TPM came for a volume with a tpm2 keyslot.
+TPM_LATE_LINE='seal: NO TPM2 within [0-9]+s, though [^ ]+ has a tpm2 keyslot'
+
+# case3 FLAVOUR: cases 3 and 4, the emergency shell, and a TPM that appears only in the
+# booted system (8 results). The guest has its TPM, hidden from the initramfs
+# (seal_e2e.tpm=late, tests/e2e/guest/tpm-late-hook.sh): the initramfs waits
+# rd.seal.tpm-timeout= for it, says so in one line, and asks for a passphrase; the booted
+# system binds the TPM again under udev with the late-TPM rule
+# (tests/e2e/guest/tpm-late-checks.sh).
 case3()
 {
 	local f=$1 tag="$k $1" log rc enter=() err=$e2e_dir/.console-err.$BASHPID busy total start=$SECONDS
+	local tpm_wait=3 run
+	run="seal_e2e.run=$top/tests/e2e/guest/tpm-late-checks.sh seal_e2e.arg=$e2e_build"
 	log=$e2e_logs/case3-no-tpm-$k-$f.log
 	# systemd's emergency.service asks for Enter first; Control-D there would leave at once
 	[ "$f" = systemd ] && enter=(expect='Press Enter for maintenance' send='')
-	e2e_boot --kernel "$k" --flavour "$f" --log "$log" --tpm no \
-		-- timeout=300 expect='no TPM2 reachable' \
+	e2e_boot --kernel "$k" --flavour "$f" --log "$log" \
+		--append "seal_e2e.tpm=late rd.seal.tpm-timeout=$tpm_wait $run" \
+		-- timeout=300 expect="$TPM_LATE_LINE" \
 		expect="$E2E_PROMPT" send=wrong-1 expect='try 1 of 3' \
 		expect="$E2E_PROMPT" send=wrong-2 expect='try 2 of 3' \
 		expect="$E2E_PROMPT" send=wrong-3 \
@@ -137,9 +151,11 @@ case3()
 		send="$IDLE_PROBE" expect='cpu .*\ncpu .*\n' \
 		expect="$(shell_prompt "$f")" allow="$E2E_PROMPT" send=exit \
 		expect="$E2E_PROMPT" sendfile="$E2E_RECOVERY_KEY_FILE" \
-		expect="$E2E_MARKER" expect='SEAL-E2E-POWEROFF' eof 2>"$err"
+		expect="$E2E_MARKER" expect='SEAL-E2E-SCRIPT-EXIT' expect='SEAL-E2E-POWEROFF' eof 2>"$err"
 	rc=$?
 	check_transcript "$tag: case 3: no TPM: the prompt appears" "$log" "^$E2E_PROMPT" +
+	check_transcript "$tag: no TPM after ${tpm_wait}s though a tpm2 keyslot exists: one loud line" \
+		"$log" "$TPM_LATE_LINE" 1
 	if grep -q "$(emergency_banner "$f")" "$log"; then
 		check_transcript "$tag: three wrong passphrases: emergency shell, one line says why" \
 			"$log" "seal: cannot unlock $E2E_NAME .*no keyslot accepts the passphrase" 1
@@ -160,6 +176,15 @@ case3()
 	[ $rc != 0 ] && ktap_diag "$(cat "$err")"
 	rm -f "$err"
 	ktap_result "$tag: case 4: leaving the shell asks again; the recovery key boots ($((SECONDS - start))s)" $rc
+	for check in late-not-locked-noted:"the initramfs noted that it could not extend PCR 15" \
+		late-pcr15-moved:"a TPM appearing in the booted system: the udev rule extended PCR 15" \
+		late-tpm-cannot-unseal:"sealctl on the late TPM cannot unseal the KEK (exit 12)"; do
+		if grep -q "^SEAL-E2E-CHECK ${check%%:*} ok" "$log"; then
+			ktap_pass "$tag: ${check#*:}"
+		else
+			ktap_fail "$tag: ${check#*:}" "$(grep -E '^(# |SEAL-E2E-CHECK)' "$log")"
+		fi
+	done
 }
 
 # Typed in a shell the initramfs gave (short lines: the console is 80 columns wide): the
@@ -242,7 +267,7 @@ for r in "${runs[@]}"; do
 	kept+=("$r")
 	case "$c" in
 	case1) plan=$((plan + 6)) ;;
-	case3) plan=$((plan + 4)) ;;
+	case3) plan=$((plan + 8)) ;;
 	missing | rdbreak) plan=$((plan + 3)) ;;
 	*) plan=$((plan + 1)) ;;
 	esac

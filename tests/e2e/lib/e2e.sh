@@ -228,6 +228,9 @@ E2E_DRACUT_SYSTEMD="systemd systemd-initrd dracut-systemd systemd-ask-password"
 E2E_DRACUT_ARGS=(--no-early-microcode --no-compress --nostrip --nohardlink
 	--drivers "virtio_pci virtio_blk ext4")
 
+# Test machinery in every image (inert unless seal_e2e.tpm=late): tests/e2e/guest/tpm-late-hook.sh
+E2E_TPM_LATE_HOOK=$e2e_top/tests/e2e/guest/tpm-late-hook.sh
+
 # e2e_initramfs KERNEL FLAVOUR: sets E2E_INITRD to the image, building it if needed.
 e2e_initramfs()
 {
@@ -236,7 +239,7 @@ e2e_initramfs()
 	dir=$e2e_dir/initrd
 	out=$dir/$kver-$flavour.img
 	mkdir -p "$dir"
-	key=$(e2e_hash "$e2e_top"/dracut/90seal/* \
+	key=$(e2e_hash "$e2e_top"/dracut/90seal/* "$E2E_TPM_LATE_HOOK" \
 		"$e2e_build/userspace/sealctl" "$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so" \
 		"$e2e_build/kernel/$kver/dm-seal.ko" /usr/lib/dracut/dracut-version.sh
 		echo "$flavour $E2E_DRACUT_MODULES $E2E_DRACUT_SYSTEMD ${E2E_DRACUT_ARGS[*]}")
@@ -264,7 +267,9 @@ e2e_initramfs()
 		if ! dracutbasedir=$(e2e_dracut_base) dracut --force --quiet --no-hostonly \
 			--no-hostonly-cmdline --conf "$conf" --confdir "$dir/confdir" \
 			--kver "$kver" --kmoddir "$e2e_cache/kernels/$kver/lib/modules/$kver" \
-			--modules "$modules" "${E2E_DRACUT_ARGS[@]}" "$out.tmp" >"$log" 2>&1; then
+			--modules "$modules" "${E2E_DRACUT_ARGS[@]}" \
+			--include "$E2E_TPM_LATE_HOOK" /lib/dracut/hooks/cmdline/01-seal-e2e-tpm-late.sh \
+			"$out.tmp" >"$log" 2>&1; then
 			rm -f "$out.tmp"
 			sed 's/^/# /' "$log" | tail -30
 			e2e_die "dracut failed for $kver ($flavour); log: $log"
