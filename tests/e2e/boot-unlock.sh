@@ -15,8 +15,10 @@
 #      new prompt, the guest's CPUs idle); leaving the shell asks again, and (4) the
 #      recovery key boots; in the booted system the TPM appears under udev with the
 #      late-TPM rule: PCR 15 is extended at once and sealctl cannot unseal
-#   and a volume whose device never appears: the emergency shell after a bounded wait, with
-#   one line naming the device.
+#   and a root disk that is not there at boot: the emergency shell after a bounded wait, with
+#   one line naming the device; PCR 15 has moved there, and the disk, hot-added (QMP
+#   device_add), does not get its KEK from the TPM. Case 1 in the second flavour stops at
+#   rd.break=pre-mount's shell (PCR 15 moved, the TPM refuses) and boots on after exit.
 # (Case 6, PostgreSQL, is tests/e2e/postgres.sh.)
 #
 # One kernel per run: E2E_KERNEL=6.1|6.12 (tests/run-tests runs this file once per kernel).
@@ -84,14 +86,22 @@ case1()
 	done
 }
 
-# case1only FLAVOUR: case 1 without the checks in the booted system (1 result)
+# case1only FLAVOUR: case 1 without the checks in the booted system, through a shell at
+# rd.break=pre-mount, after the unlock (3 results): in the shell PCR 15 has moved and
+# sealctl cannot unseal; leaving it, the boot goes on to the marker. (systemd's shell there
+# is sulogin's plain "sh-5.2# ": no PS1 from dracut.)
 case1only()
 {
-	local f=$1
-	e2e_check "$k $f: case 1: tpm2 keyslot unlocks unattended, no prompt, boots to the marker" \
-		--kernel "$k" --flavour "$f" --log "$e2e_logs/case1-tpm2-$k-$f.log" \
-		-- timeout=240 reject="$E2E_PROMPT" reject="$(emergency_banner "$f")" \
+	local f=$1 enter=() log
+	log=$e2e_logs/case1-tpm2-$k-$f.log
+	[ "$f" = systemd ] && enter=(expect='Press Enter for maintenance' send='')
+	e2e_check "$k $f: case 1: tpm2 keyslot unlocks unattended, no prompt; rd.break=pre-mount's shell; exit boots to the marker" \
+		--kernel "$k" --flavour "$f" --log "$log" --append rd.break=pre-mount \
+		-- timeout=240 reject="$E2E_PROMPT" \
+		expect="$(emergency_banner "$f")" "${enter[@]}" expect='(:/[a-z]*|sh-[0-9.]+)# ' \
+		"${SHELL_PCR15[@]}" "${SHELL_SEALCTL[@]}" send=exit \
 		expect="$E2E_MARKER" expect='SEAL-E2E-POWEROFF' eof
+	shell_results "$k $f" rd.break=pre-mount "$log"
 }
 
 # case2 FLAVOUR: 1 result
@@ -191,10 +201,12 @@ case3()
 # disk's driver (rd.break=pre-trigger comes before udev loads it), PCR 15 as the count of
 # its non-zero hex digits (0: still at its reset value), and what sealctl gets from the
 # TPM slot of the real volume on /dev/vda1 (12: PCR mismatch).
-SHELL_PROBE=(send='modprobe -a virtio_pci virtio_blk; sleep 3'
-	expect='# ' send='p=$(tr -d 0 </sys/class/tpm/tpm0/pcr-sha256/15);echo PCR15-${#p}'
-	expect='PCR15-[0-9]+' send='sealctl open --test-passphrase --token-only /dev/vda1;echo rc=$?'
-	expect='rc=[0-9]+' send='echo o >/proc/sysrq-trigger' eof)
+SHELL_PCR15=(send='p=$(tr -d 0 </sys/class/tpm/tpm0/pcr-sha256/15);echo PCR15-${#p}'
+	expect='PCR15-[0-9]+')
+SHELL_SEALCTL=(send='sealctl open --test-passphrase --token-only /dev/vda1;echo rc=$?'
+	expect='rc=[0-9]+')
+SHELL_PROBE=(send='modprobe -a virtio_pci virtio_blk; sleep 3' expect='# '
+	"${SHELL_PCR15[@]}" "${SHELL_SEALCTL[@]}" send='echo o >/proc/sysrq-trigger' eof)
 
 # shell_results TAG HOW LOG: the 2 results of a SHELL_PROBE: the TPM was closed before the shell
 shell_results()
@@ -203,23 +215,29 @@ shell_results()
 	check_transcript "$1: $2: from the shell, sealctl cannot unseal the KEK (exit 12)" "$3" '^rc=12' 1
 }
 
-# missing FLAVOUR: a volume whose device never appears (3 results): a bounded wait, then the
-# emergency shell, where the TPM no longer unseals the real volume's KEK. dracut's own init
-# waits rd.retry= seconds; systemd the device unit's job timeout (90 s; sealtab's
-# device-timeout= per volume).
+# missing FLAVOUR: the root volume's disk is not there at boot (3 results): a bounded wait,
+# then the emergency shell, where PCR 15 has moved; the disk, hot-added then (QMP
+# device_add), appears, and the TPM does not unseal its KEK. dracut's own init waits
+# rd.retry= seconds; systemd the device unit's job timeout (90 s; sealtab's device-timeout=
+# per volume).
 missing()
 {
-	local f=$1 u=0e3b1c1a-6d52-4b8e-9e4f-000000000000 enter=() log
+	local f=$1 enter=() log
 	log=$e2e_logs/missing-device-$k-$f.log
 	[ "$f" = systemd ] && enter=(expect='Press Enter for maintenance' send='')
-	e2e_check "$k $f: a missing device ends in the emergency shell, naming it" \
-		--kernel "$k" --flavour "$f" --log "$log" \
-		--seal-args "rd.seal.uuid=$u" --append "rd.retry=4" \
+	e2e_check "$k $f: a missing disk ends in the emergency shell, naming the device" \
+		--kernel "$k" --flavour "$f" --log "$log" --disk-late --append "rd.retry=4" \
 		-- timeout=240 reject="$E2E_PROMPT" \
-		expect="seal: volume seal-$u: device /dev/disk/by-uuid/$u not found" \
+		expect="seal: volume $E2E_NAME: device /dev/disk/by-[a-z]+/[0-9a-f-]+ not found" \
 		expect="$(emergency_banner "$f")" "${enter[@]}" expect=':/[a-z]*# ' \
-		"${SHELL_PROBE[@]}"
-	shell_results "$k $f" "missing device" "$log"
+		"${SHELL_PCR15[@]}" send='modprobe -a virtio_pci virtio_blk' expect='# ' \
+		qmp='device_add {"driver": "virtio-blk-pci", "drive": "disk0", "bus": "hotplug0"}' \
+		send='for i in $(seq 30); do [ -b /dev/vda1 ] && break; sleep 1; done; ls /dev/vda1' \
+		expect='\n/dev/vda1' "${SHELL_SEALCTL[@]}" send='echo o >/proc/sysrq-trigger' eof
+	check_transcript "$k $f: missing disk: PCR 15 was extended before the shell opened" "$log" \
+		'PCR15-[1-9]' 1
+	check_transcript "$k $f: missing disk, hot-added in the shell: sealctl cannot unseal its KEK (exit 12)" \
+		"$log" '^rc=12' 1
 }
 
 # rdbreak FLAVOUR: a shell asked for on the kernel command line, before anything was
@@ -269,6 +287,7 @@ for r in "${runs[@]}"; do
 	case1) plan=$((plan + 6)) ;;
 	case3) plan=$((plan + 8)) ;;
 	missing | rdbreak) plan=$((plan + 3)) ;;
+	case1only) plan=$((plan + 3)) ;;
 	*) plan=$((plan + 1)) ;;
 	esac
 done

@@ -351,6 +351,9 @@ e2e_spawn()
 #   --tpm yes|no       attach a copy of the image's TPM (default yes)
 #   --disk FILE        the disk (default: the shared image, writes discarded)
 #   --persist          keep the disk's writes
+#   --disk-late        attach no disk at boot: the disk waits, as QEMU drive disk0, for a
+#                      console.py step qmp=device_add {"driver": "virtio-blk-pci",
+#                      "drive": "disk0", "bus": "hotplug0"} (a PCIe port free for it)
 #   --append ARGS      extra kernel command line
 #   --seal-args ARGS   the rd.seal.* arguments (default: the shared image's volume, for the
 #                      initramfs without systemd; the systemd one reads its sealtab)
@@ -358,7 +361,7 @@ e2e_spawn()
 #   --timeout S        limit for the whole boot (default 600; each step has its own)
 e2e_boot()
 {
-	local kernel=6.1 flavour=shell tpm=yes disk=$E2E_IMAGE persist="" append=""
+	local kernel=6.1 flavour=shell tpm=yes disk=$E2E_IMAGE persist="" append="" late=""
 	local log=$e2e_logs/last.log timeout=600 kver run qemu qemu_pid con_pid rc snapshot
 	local cmdline accel me seal_args=""
 	while [ $# -gt 0 ]; do
@@ -368,6 +371,7 @@ e2e_boot()
 		--tpm) tpm=$2; shift 2 ;;
 		--disk) disk=$2; shift 2 ;;
 		--persist) persist=1; shift ;;
+		--disk-late) late=1; shift ;;
 		--append) append=$2; shift 2 ;;
 		--seal-args) seal_args=$2; shift 2 ;;
 		--log) log=$2; shift 2 ;;
@@ -410,9 +414,14 @@ e2e_boot()
 		-chardev "socket,id=con,path=$run/console.sock,server=on,wait=on,logfile=$run/serial.log"
 		-serial chardev:con
 		-drive "file=$disk,if=none,id=disk0,format=raw,cache=writeback,snapshot=$snapshot"
-		-device virtio-blk-pci,drive=disk0
+		-qmp "unix:$run/qmp.sock,server=on,wait=off"
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
 		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
+	if [ -n "$late" ]; then
+		qemu+=(-device pcie-root-port,id=hotplug0,chassis=1)
+	else
+		qemu+=(-device virtio-blk-pci,drive=disk0)
+	fi
 	if [ "$tpm" = yes ]; then
 		cp -a "$E2E_TPM_STATE" "$run/tpm"
 		e2e_spawn swtpm socket --tpm2 --tpmstate "dir=$run/tpm" \
@@ -430,7 +439,7 @@ e2e_boot()
 	e2e_spawn env TMPDIR="$run" "${qemu[@]}" 2>"$run/qemu.log"
 	qemu_pid=$E2E_SPAWNED
 	guest_watch_start "$qemu_pid" "$run/serial.log" "$run/lockups"
-	e2e_spawn timeout -k 5 "$timeout" python3 "$e2e_top/tests/e2e/lib/console.py" \
+	E2E_QMP=$run/qmp.sock e2e_spawn timeout -k 5 "$timeout" python3 "$e2e_top/tests/e2e/lib/console.py" \
 		"$run/console.sock" "$log" "$@"
 	con_pid=$E2E_SPAWNED
 	wait "$con_pid"
