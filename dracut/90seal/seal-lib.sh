@@ -270,38 +270,82 @@ seal_console_tty()
 	fi
 }
 
-# seal_unlock NAME DEVICE OPTIONS: open the volume as /dev/mapper/NAME with sealctl: TPM2
-# tokens first, then a passphrase prompt (systemd-ask-password in a systemd initramfs, the
-# console otherwise). Returns 0 when the mapping exists, 2 when DEVICE is not there yet, and
-# otherwise sealctl's exit code, with SEAL_REASON set to one line saying why.
+# seal_tpm_wait SECONDS: load the TPM drivers (a no-op when they are built in) and wait up
+# to SECONDS for /dev/tpmrm0; fails if it did not appear. bookworm's systemd 252 has no
+# tpm2.target to order after, so both initramfs flavours poll.
+seal_tpm_wait()
+{
+	local _i=0
+	[ -e /dev/tpmrm0 ] && return 0
+	modprobe -q tpm_tis 2>/dev/null
+	modprobe -q tpm_crb 2>/dev/null
+	while [ ! -e /dev/tpmrm0 ] && [ $_i -lt $(($1 * 10)) ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -e /dev/tpmrm0 ]
+}
+
+# seal_tpm_timeout: rd.seal.tpm-timeout= (seconds to wait for the TPM before a tpm2 unlock),
+# default 10.
+seal_tpm_timeout()
+{
+	local _t
+	_t=$(getarg rd.seal.tpm-timeout=)
+	case $_t in
+	'') echo 10 ;;
+	*[!0-9]*)
+		warn "seal: invalid rd.seal.tpm-timeout=$_t ignored (a whole number of seconds)" >&2
+		echo 10
+		;;
+	*) echo "$_t" ;;
+	esac
+}
+
+# seal_has_tpm2_slot DEV: some keyslot of DEV is unlocked by a TPM2 (ours or systemd's).
+seal_has_tpm2_slot()
+{
+	local _slot _type _rest
+	sealctl list "$1" 2>/dev/null | {
+		while read -r _slot _type _rest; do
+			case "$_type" in
+			tpm2 | systemd-tpm2) exit 0 ;;
+			esac
+		done
+		exit 1
+	}
+}
+
 # seal_lock_tpm REASON: extend PCR 15 ("seal:lock:REASON"), so that no tpm2 keyslot bound
 # to its reset value unseals again until the next reboot. Runs before every shell (the
 # emergency hook: failures and rd.break points), rescue or debug shell (systemd units) and
 # at the end of the initramfs, whether or not anything was unsealed. The TPM driver may not
 # be loaded yet (rd.break=pre-trigger comes before udev): load it and wait a little.
+# With no TPM, $SEAL_RUN/tpm-not-locked tells the booted system (/run survives the switch
+# to the root): a udev rule there (90-seal-tpm-late.rules, make install) extends PCR 15 of
+# a TPM2 that appears later, before anyone can unseal with it.
 seal_lock_tpm()
 {
-	local _i=0 _out
-	if [ ! -e /dev/tpmrm0 ]; then
-		modprobe -q tpm_tis 2>/dev/null
-		modprobe -q tpm_crb 2>/dev/null
-	fi
-	while [ ! -e /dev/tpmrm0 ] && [ $_i -lt 50 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	if [ ! -e /dev/tpmrm0 ]; then
-		info "seal: no TPM2: PCR 15 not extended ($1)"
+	local _out
+	mkdir -p "$SEAL_RUN"
+	if ! seal_tpm_wait 5; then
+		: > "$SEAL_RUN/tpm-not-locked"
+		info "seal: no TPM2: PCR 15 not extended ($1); a TPM2 that appears later will be"
 		return 0
 	fi
 	if ! _out=$(sealctl lock-tpm "$1" 2>&1); then
 		warn "seal: PCR 15 NOT extended ($1): tpm2 keyslots may still unseal this boot: $_out"
 		return 1
 	fi
+	rm -f "$SEAL_RUN/tpm-not-locked"
 	info "seal: PCR 15 extended ($1): no tpm2 keyslot unseals again until reboot"
 	return 0
 }
 
+# seal_unlock NAME DEVICE OPTIONS: open the volume as /dev/mapper/NAME with sealctl: TPM2
+# tokens first, then a passphrase prompt (systemd-ask-password in a systemd initramfs, the
+# console otherwise). Returns 0 when the mapping exists, 2 when DEVICE is not there yet, and
+# otherwise sealctl's exit code, with SEAL_REASON set to one line saying why.
 seal_unlock()
 {
 	local _name=$1 _dev=$2 _opts=$3 _tries _timeout _v _rc _tty
@@ -337,8 +381,17 @@ seal_unlock()
 		return 19
 	fi
 
-	# A TPM driver that is a module may still be on its way: let udev finish first.
-	[ -e /dev/tpmrm0 ] || udevadm settle --timeout=10 >/dev/null 2>&1
+	# The TPM may still be on its way (a driver module, a slow probe): wait for it, bounded,
+	# when the volume has a tpm2 keyslot and the TPM is the default device. Once per boot:
+	# a TPM that did not come for one volume is not waited for again.
+	if [ ! -e /dev/tpmrm0 ] && [ ! -e "$SEAL_RUN/tpm-absent" ] &&
+	   ! seal_opt "$_opts" tcti >/dev/null && seal_has_tpm2_slot "$_dev"; then
+		_v=$(seal_tpm_timeout)
+		if ! seal_tpm_wait "$_v"; then
+			: > "$SEAL_RUN/tpm-absent"
+			warn "seal: NO TPM2 within ${_v}s, though $_name has a tpm2 keyslot: asking for a passphrase; a TPM2 appearing later gets PCR 15 extended at once"
+		fi
+	fi
 
 	if [ -d /run/systemd/system ]; then
 		# sealctl asks through systemd-ask-password; the shim adds --timeout (its default

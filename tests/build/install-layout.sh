@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make install DESTDIR=...` lays out the tree the admin guide describes: the module in the
 # kernel's updates/ directory, sealctl, its man page and bash completion under PREFIX, the
-# token plugin where libcryptsetup looks for plugins, the dracut module where dracut looks
-# for modules, and the documents (with the --json schema). PREFIX moves what is under it
-# and nothing else. Nothing lands outside DESTDIR.
+# token plugin where libcryptsetup looks for plugins, the udev rule that locks a TPM
+# appearing late (naming PREFIX's sealctl), the dracut module where dracut looks for
+# modules, and the documents (with the --json schema). PREFIX moves what is under it and
+# nothing else. Nothing lands outside DESTDIR.
 # The build goes to a directory of its own: the shared build/ may be in use by guest tests.
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/mk/kernels.env"
@@ -23,6 +24,7 @@ $1/sbin/sealctl
 $1/share/man/man8/sealctl.8
 $1/share/bash-completion/completions/sealctl
 ${tokendir#/}/libcryptsetup-token-seal-tpm2.so
+lib/udev/rules.d/90-seal-tpm-late.rules
 usr/lib/dracut/modules.d/90seal/module-setup.sh
 usr/lib/dracut/modules.d/90seal/parse-seal.sh
 usr/lib/dracut/modules.d/90seal/seal-askpass.sh
@@ -45,7 +47,7 @@ EOF
 # mode PATH: octal permission bits
 mode() { stat -c %a "$1" 2>/dev/null; }
 
-ktap_begin 10
+ktap_begin 12
 for prefix in usr usr/local; do
 	root=$tmp/root-${prefix//\//-}
 	log=$(make -C "$SEAL_ROOT" install DESTDIR="$root" PREFIX="/$prefix" \
@@ -56,6 +58,8 @@ for prefix in usr usr/local; do
 
 	got=$(cd "$root" 2>/dev/null && find . -type f -o -type l | sed 's|^\./||' | sort)
 	ktap_same "PREFIX=/$prefix: exactly the expected files" "$got" "$(expected "$prefix" | sort)"
+	ktap_check "PREFIX=/$prefix: the late-TPM udev rule runs /$prefix/sbin/sealctl lock-tpm" \
+		grep -q "RUN+=\"/$prefix/sbin/sealctl lock-tpm " "$root/lib/udev/rules.d/90-seal-tpm-late.rules"
 done
 
 root=$tmp/root-usr

@@ -9,11 +9,16 @@
 #   2  a bound PCR (10: the kernel's IMA boot aggregate, made different by ima_hash=sha1)
 #      changed before the initramfs runs: the prompt; a wrong passphrase is refused, the
 #      right one boots
-#   3  no TPM attached: the prompt; three wrong passphrases end in the emergency shell with
-#      one line saying why, and nothing retries on its own there (no new prompt, the guest's
-#      CPUs idle); leaving the shell asks again, and (4) the recovery key boots
-#   and a volume whose device never appears: the emergency shell after a bounded wait, with
-#   one line naming the device.
+#   3  no TPM in the initramfs (the guest's TPM hidden from it, seal_e2e.tpm=late): after
+#      rd.seal.tpm-timeout= one loud line and the prompt; three wrong passphrases end in the
+#      emergency shell with one line saying why, and nothing retries on its own there (no
+#      new prompt, the guest's CPUs idle); leaving the shell asks again, and (4) the
+#      recovery key boots; in the booted system the TPM appears under udev with the
+#      late-TPM rule: PCR 15 is extended at once and sealctl cannot unseal
+#   and a root disk that is not there at boot: the emergency shell after a bounded wait, with
+#   one line naming the device; PCR 15 has moved there, and the disk, hot-added (QMP
+#   device_add), does not get its KEK from the TPM. Case 1 in the second flavour stops at
+#   rd.break=pre-mount's shell (PCR 15 moved, the TPM refuses) and boots on after exit.
 # (Case 6, PostgreSQL, is tests/e2e/postgres.sh.)
 #
 # One kernel per run: E2E_KERNEL=6.1|6.12 (tests/run-tests runs this file once per kernel).
@@ -81,14 +86,22 @@ case1()
 	done
 }
 
-# case1only FLAVOUR: case 1 without the checks in the booted system (1 result)
+# case1only FLAVOUR: case 1 without the checks in the booted system, through a shell at
+# rd.break=pre-mount, after the unlock (3 results): in the shell PCR 15 has moved and
+# sealctl cannot unseal; leaving it, the boot goes on to the marker. (systemd's shell there
+# is sulogin's plain "sh-5.2# ": no PS1 from dracut.)
 case1only()
 {
-	local f=$1
-	e2e_check "$k $f: case 1: tpm2 keyslot unlocks unattended, no prompt, boots to the marker" \
-		--kernel "$k" --flavour "$f" --log "$e2e_logs/case1-tpm2-$k-$f.log" \
-		-- timeout=240 reject="$E2E_PROMPT" reject="$(emergency_banner "$f")" \
+	local f=$1 enter=() log
+	log=$e2e_logs/case1-tpm2-$k-$f.log
+	[ "$f" = systemd ] && enter=(expect='Press Enter for maintenance' send='')
+	e2e_check "$k $f: case 1: tpm2 keyslot unlocks unattended, no prompt; rd.break=pre-mount's shell; exit boots to the marker" \
+		--kernel "$k" --flavour "$f" --log "$log" --append rd.break=pre-mount \
+		-- timeout=240 reject="$E2E_PROMPT" \
+		expect="$(emergency_banner "$f")" "${enter[@]}" expect='(:/[a-z]*|sh-[0-9.]+)# ' \
+		"${SHELL_PCR15[@]}" "${SHELL_SEALCTL[@]}" send=exit \
 		expect="$E2E_MARKER" expect='SEAL-E2E-POWEROFF' eof
+	shell_results "$k $f" rd.break=pre-mount "$log"
 }
 
 # case2 FLAVOUR: 1 result
@@ -120,15 +133,26 @@ busy_ticks()
 	}' "$1"
 }
 
-# case3 FLAVOUR: cases 3 and 4, and the emergency shell (4 results)
+# The one line the initramfs prints when no TPM came for a volume with a tpm2 keyslot.
+TPM_LATE_LINE='seal: NO TPM2 within [0-9]+s, though [^ ]+ has a tpm2 keyslot'
+
+# case3 FLAVOUR: cases 3 and 4, the emergency shell, and a TPM that appears only in the
+# booted system (8 results). The guest has its TPM, hidden from the initramfs
+# (seal_e2e.tpm=late, tests/e2e/guest/tpm-late-hook.sh): the initramfs waits
+# rd.seal.tpm-timeout= for it, says so in one line, and asks for a passphrase; the booted
+# system binds the TPM again under udev with the late-TPM rule
+# (tests/e2e/guest/tpm-late-checks.sh).
 case3()
 {
 	local f=$1 tag="$k $1" log rc enter=() err=$e2e_dir/.console-err.$BASHPID busy total start=$SECONDS
+	local tpm_wait=3 run
+	run="seal_e2e.run=$top/tests/e2e/guest/tpm-late-checks.sh seal_e2e.arg=$e2e_build"
 	log=$e2e_logs/case3-no-tpm-$k-$f.log
 	# systemd's emergency.service asks for Enter first; Control-D there would leave at once
 	[ "$f" = systemd ] && enter=(expect='Press Enter for maintenance' send='')
-	e2e_boot --kernel "$k" --flavour "$f" --log "$log" --tpm no \
-		-- timeout=300 expect='no TPM2 reachable' \
+	e2e_boot --kernel "$k" --flavour "$f" --log "$log" \
+		--append "seal_e2e.tpm=late rd.seal.tpm-timeout=$tpm_wait $run" \
+		-- timeout=300 expect="$TPM_LATE_LINE" \
 		expect="$E2E_PROMPT" send=wrong-1 expect='try 1 of 3' \
 		expect="$E2E_PROMPT" send=wrong-2 expect='try 2 of 3' \
 		expect="$E2E_PROMPT" send=wrong-3 \
@@ -137,9 +161,11 @@ case3()
 		send="$IDLE_PROBE" expect='cpu .*\ncpu .*\n' \
 		expect="$(shell_prompt "$f")" allow="$E2E_PROMPT" send=exit \
 		expect="$E2E_PROMPT" sendfile="$E2E_RECOVERY_KEY_FILE" \
-		expect="$E2E_MARKER" expect='SEAL-E2E-POWEROFF' eof 2>"$err"
+		expect="$E2E_MARKER" expect='SEAL-E2E-SCRIPT-EXIT' expect='SEAL-E2E-POWEROFF' eof 2>"$err"
 	rc=$?
 	check_transcript "$tag: case 3: no TPM: the prompt appears" "$log" "^$E2E_PROMPT" +
+	check_transcript "$tag: no TPM after ${tpm_wait}s though a tpm2 keyslot exists: one loud line" \
+		"$log" "$TPM_LATE_LINE" 1
 	if grep -q "$(emergency_banner "$f")" "$log"; then
 		check_transcript "$tag: three wrong passphrases: emergency shell, one line says why" \
 			"$log" "seal: cannot unlock $E2E_NAME .*no keyslot accepts the passphrase" 1
@@ -160,16 +186,27 @@ case3()
 	[ $rc != 0 ] && ktap_diag "$(cat "$err")"
 	rm -f "$err"
 	ktap_result "$tag: case 4: leaving the shell asks again; the recovery key boots ($((SECONDS - start))s)" $rc
+	for check in late-not-locked-noted:"the initramfs noted that it could not extend PCR 15" \
+		late-pcr15-moved:"a TPM appearing in the booted system: the udev rule extended PCR 15" \
+		late-tpm-cannot-unseal:"sealctl on the late TPM cannot unseal the KEK (exit 12)"; do
+		if grep -q "^SEAL-E2E-CHECK ${check%%:*} ok" "$log"; then
+			ktap_pass "$tag: ${check#*:}"
+		else
+			ktap_fail "$tag: ${check#*:}" "$(grep -E '^(# |SEAL-E2E-CHECK)' "$log")"
+		fi
+	done
 }
 
 # Typed in a shell the initramfs gave (short lines: the console is 80 columns wide): the
 # disk's driver (rd.break=pre-trigger comes before udev loads it), PCR 15 as the count of
 # its non-zero hex digits (0: still at its reset value), and what sealctl gets from the
 # TPM slot of the real volume on /dev/vda1 (12: PCR mismatch).
-SHELL_PROBE=(send='modprobe -a virtio_pci virtio_blk; sleep 3'
-	expect='# ' send='p=$(tr -d 0 </sys/class/tpm/tpm0/pcr-sha256/15);echo PCR15-${#p}'
-	expect='PCR15-[0-9]+' send='sealctl open --test-passphrase --token-only /dev/vda1;echo rc=$?'
-	expect='rc=[0-9]+' send='echo o >/proc/sysrq-trigger' eof)
+SHELL_PCR15=(send='p=$(tr -d 0 </sys/class/tpm/tpm0/pcr-sha256/15);echo PCR15-${#p}'
+	expect='PCR15-[0-9]+')
+SHELL_SEALCTL=(send='sealctl open --test-passphrase --token-only /dev/vda1;echo rc=$?'
+	expect='rc=[0-9]+')
+SHELL_PROBE=(send='modprobe -a virtio_pci virtio_blk; sleep 3' expect='# '
+	"${SHELL_PCR15[@]}" "${SHELL_SEALCTL[@]}" send='echo o >/proc/sysrq-trigger' eof)
 
 # shell_results TAG HOW LOG: the 2 results of a SHELL_PROBE: the TPM was closed before the shell
 shell_results()
@@ -178,23 +215,29 @@ shell_results()
 	check_transcript "$1: $2: from the shell, sealctl cannot unseal the KEK (exit 12)" "$3" '^rc=12' 1
 }
 
-# missing FLAVOUR: a volume whose device never appears (3 results): a bounded wait, then the
-# emergency shell, where the TPM no longer unseals the real volume's KEK. dracut's own init
-# waits rd.retry= seconds; systemd the device unit's job timeout (90 s; sealtab's
-# device-timeout= per volume).
+# missing FLAVOUR: the root volume's disk is not there at boot (3 results): a bounded wait,
+# then the emergency shell, where PCR 15 has moved; the disk, hot-added then (QMP
+# device_add), appears, and the TPM does not unseal its KEK. dracut's own init waits
+# rd.retry= seconds; systemd the device unit's job timeout (90 s; sealtab's device-timeout=
+# per volume).
 missing()
 {
-	local f=$1 u=0e3b1c1a-6d52-4b8e-9e4f-000000000000 enter=() log
+	local f=$1 enter=() log
 	log=$e2e_logs/missing-device-$k-$f.log
 	[ "$f" = systemd ] && enter=(expect='Press Enter for maintenance' send='')
-	e2e_check "$k $f: a missing device ends in the emergency shell, naming it" \
-		--kernel "$k" --flavour "$f" --log "$log" \
-		--seal-args "rd.seal.uuid=$u" --append "rd.retry=4" \
+	e2e_check "$k $f: a missing disk ends in the emergency shell, naming the device" \
+		--kernel "$k" --flavour "$f" --log "$log" --disk-late --append "rd.retry=4" \
 		-- timeout=240 reject="$E2E_PROMPT" \
-		expect="seal: volume seal-$u: device /dev/disk/by-uuid/$u not found" \
+		expect="seal: volume $E2E_NAME: device /dev/disk/by-[a-z]+/[0-9a-f-]+ not found" \
 		expect="$(emergency_banner "$f")" "${enter[@]}" expect=':/[a-z]*# ' \
-		"${SHELL_PROBE[@]}"
-	shell_results "$k $f" "missing device" "$log"
+		"${SHELL_PCR15[@]}" send='modprobe -a virtio_pci virtio_blk' expect='# ' \
+		qmp='device_add {"driver": "virtio-blk-pci", "drive": "disk0", "bus": "hotplug0"}' \
+		send='for i in $(seq 30); do [ -b /dev/vda1 ] && break; sleep 1; done; ls /dev/vda1' \
+		expect='\n/dev/vda1' "${SHELL_SEALCTL[@]}" send='echo o >/proc/sysrq-trigger' eof
+	check_transcript "$k $f: missing disk: PCR 15 was extended before the shell opened" "$log" \
+		'PCR15-[1-9]' 1
+	check_transcript "$k $f: missing disk, hot-added in the shell: sealctl cannot unseal its KEK (exit 12)" \
+		"$log" '^rc=12' 1
 }
 
 # rdbreak FLAVOUR: a shell asked for on the kernel command line, before anything was
@@ -242,8 +285,9 @@ for r in "${runs[@]}"; do
 	kept+=("$r")
 	case "$c" in
 	case1) plan=$((plan + 6)) ;;
-	case3) plan=$((plan + 4)) ;;
+	case3) plan=$((plan + 8)) ;;
 	missing | rdbreak) plan=$((plan + 3)) ;;
+	case1only) plan=$((plan + 3)) ;;
 	*) plan=$((plan + 1)) ;;
 	esac
 done

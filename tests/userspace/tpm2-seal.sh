@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # TPM layer against swtpm: seal/unseal round trip through sealctl, refusal on
 # a changed PCR, on the PCR 15 measurement, on another primary key (cleared
-# TPM, other TPM), PIN and dictionary-attack lockout.
+# TPM, other TPM), PIN and dictionary-attack lockout; a second tpm2 keyslot tried when the
+# first refuses.
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm tpm2_pcrextend tpm2_clear cryptsetup
 
@@ -154,6 +155,23 @@ ktap_expect "DA lockout: right PIN refused (exit 13)" 13 "dictionary-attack lock
 	"$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/pin" "$img2"
 ktap_expect "DA lockout: passphrase fallback still works" 0 "keyslot 0 unlocks" \
 	"$SEALCTL" open --test-passphrase --pin-file "$WORK/pin" -d "$WORK/pass" "$img2"
+
+# Two tpm2 keyslots on one volume, the first bound to a PCR that differs now: it refuses
+# before anything is unsealed (PCR 15 stays at reset), and the second unlocks.
+swtpm_reboot
+img6=$WORK/img6
+new_image "$img6"
+"$SEALCTL" format "$img6" -d "$WORK/pass" 2>/dev/null
+tpm2_pcrextend 16:sha256=$(printf '%064d' 1) >/dev/null
+"$SEALCTL" enroll "$img6" tpm2 --pcrs 7+15+16 -d "$WORK/pass" >/dev/null 2>&1
+tpm2_pcrreset 16 >/dev/null
+"$SEALCTL" enroll "$img6" tpm2 -d "$WORK/pass" >/dev/null 2>&1
+out=$("$SEALCTL" open --test-passphrase --token-only "$img6" 2>&1)
+rc=$?
+ktap_diag "$out"
+ktap_result "two tpm2 keyslots, the first refuses (PCR 16 differs): the second unlocks" \
+	"$([ $rc = 0 ] && grep -q 'token 0 (seal-tpm2): PCR values differ' <<<"$out" &&
+		grep -q 'keyslot 2 unlocks' <<<"$out" && echo 0 || echo 1)"
 
 # tpm2-tss's trace output carries the secrets it handles: with TSS2_LOG=all+trace in the
 # environment (as systemd.setenv= on a kernel command line can put it), neither sealctl nor

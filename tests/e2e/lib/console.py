@@ -15,12 +15,16 @@ rewritten without terminal escape sequences, for reading). The steps run in orde
                  transcript) and Enter
   key=ctrl-d     type Control-D (no Enter); the mark moves likewise
   eof            wait until the guest closes the console (QEMU exited)
+  qmp=CMD JSON   run the QMP command CMD with the arguments JSON on QEMU's monitor
+                 ($E2E_QMP, the socket e2e_boot gives QEMU), e.g. a device_add
   timeout=S      time limit for each following step (default 120 s)
 
 Matching sees the output without carriage returns and terminal escape sequences. Exit 0
 when every step passed, 1 (with one line on stderr saying which step failed, and the last
 lines of the console) otherwise.
 """
+import importlib.util
+import json
 import os
 import re
 import select
@@ -129,6 +133,19 @@ class Failure(Exception):
     pass
 
 
+def qmp(command):
+    """QMP's COMMAND [JSON arguments] on $E2E_QMP, with tests/lib/memdump-search.py's client."""
+    spec = importlib.util.spec_from_file_location(
+        "memdump_search", os.path.join(os.path.dirname(__file__), "../../lib/memdump-search.py"))
+    client = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(client)
+    name, _, args = command.partition(" ")
+    try:
+        client.qmp(os.environ["E2E_QMP"], name, json.loads(args) if args else None)
+    except (KeyError, OSError, RuntimeError, ValueError) as e:
+        raise Failure("QMP %s failed: %s" % (name, e))
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -156,6 +173,12 @@ def main(argv):
                 con.send(b"\x04", "Control-D")
             elif key == "eof":
                 con.eof(timeout)
+            elif key == "qmp":
+                qmp(value)
+                note = "\n[console.py: QMP %s]\n" % value.partition(" ")[0]
+                con.log.write(note.encode())
+                con.raw += note
+                con.text = ANSI.sub("", con.raw)
             elif key == "timeout":
                 timeout = float(value)
             else:

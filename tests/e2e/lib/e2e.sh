@@ -228,6 +228,9 @@ E2E_DRACUT_SYSTEMD="systemd systemd-initrd dracut-systemd systemd-ask-password"
 E2E_DRACUT_ARGS=(--no-early-microcode --no-compress --nostrip --nohardlink
 	--drivers "virtio_pci virtio_blk ext4")
 
+# Test machinery in every image (inert unless seal_e2e.tpm=late): tests/e2e/guest/tpm-late-hook.sh
+E2E_TPM_LATE_HOOK=$e2e_top/tests/e2e/guest/tpm-late-hook.sh
+
 # e2e_initramfs KERNEL FLAVOUR: sets E2E_INITRD to the image, building it if needed.
 e2e_initramfs()
 {
@@ -236,7 +239,7 @@ e2e_initramfs()
 	dir=$e2e_dir/initrd
 	out=$dir/$kver-$flavour.img
 	mkdir -p "$dir"
-	key=$(e2e_hash "$e2e_top"/dracut/90seal/* \
+	key=$(e2e_hash "$e2e_top"/dracut/90seal/* "$E2E_TPM_LATE_HOOK" \
 		"$e2e_build/userspace/sealctl" "$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so" \
 		"$e2e_build/kernel/$kver/dm-seal.ko" /usr/lib/dracut/dracut-version.sh
 		echo "$flavour $E2E_DRACUT_MODULES $E2E_DRACUT_SYSTEMD ${E2E_DRACUT_ARGS[*]}")
@@ -264,7 +267,9 @@ e2e_initramfs()
 		if ! dracutbasedir=$(e2e_dracut_base) dracut --force --quiet --no-hostonly \
 			--no-hostonly-cmdline --conf "$conf" --confdir "$dir/confdir" \
 			--kver "$kver" --kmoddir "$e2e_cache/kernels/$kver/lib/modules/$kver" \
-			--modules "$modules" "${E2E_DRACUT_ARGS[@]}" "$out.tmp" >"$log" 2>&1; then
+			--modules "$modules" "${E2E_DRACUT_ARGS[@]}" \
+			--include "$E2E_TPM_LATE_HOOK" /lib/dracut/hooks/cmdline/01-seal-e2e-tpm-late.sh \
+			"$out.tmp" >"$log" 2>&1; then
 			rm -f "$out.tmp"
 			sed 's/^/# /' "$log" | tail -30
 			e2e_die "dracut failed for $kver ($flavour); log: $log"
@@ -346,6 +351,9 @@ e2e_spawn()
 #   --tpm yes|no       attach a copy of the image's TPM (default yes)
 #   --disk FILE        the disk (default: the shared image, writes discarded)
 #   --persist          keep the disk's writes
+#   --disk-late        attach no disk at boot: the disk waits, as QEMU drive disk0, for a
+#                      console.py step qmp=device_add {"driver": "virtio-blk-pci",
+#                      "drive": "disk0", "bus": "hotplug0"} (a PCIe port free for it)
 #   --append ARGS      extra kernel command line
 #   --seal-args ARGS   the rd.seal.* arguments (default: the shared image's volume, for the
 #                      initramfs without systemd; the systemd one reads its sealtab)
@@ -353,7 +361,7 @@ e2e_spawn()
 #   --timeout S        limit for the whole boot (default 600; each step has its own)
 e2e_boot()
 {
-	local kernel=6.1 flavour=shell tpm=yes disk=$E2E_IMAGE persist="" append=""
+	local kernel=6.1 flavour=shell tpm=yes disk=$E2E_IMAGE persist="" append="" late=""
 	local log=$e2e_logs/last.log timeout=600 kver run qemu qemu_pid con_pid rc snapshot
 	local cmdline accel me seal_args=""
 	while [ $# -gt 0 ]; do
@@ -363,6 +371,7 @@ e2e_boot()
 		--tpm) tpm=$2; shift 2 ;;
 		--disk) disk=$2; shift 2 ;;
 		--persist) persist=1; shift ;;
+		--disk-late) late=1; shift ;;
 		--append) append=$2; shift 2 ;;
 		--seal-args) seal_args=$2; shift 2 ;;
 		--log) log=$2; shift 2 ;;
@@ -405,9 +414,14 @@ e2e_boot()
 		-chardev "socket,id=con,path=$run/console.sock,server=on,wait=on,logfile=$run/serial.log"
 		-serial chardev:con
 		-drive "file=$disk,if=none,id=disk0,format=raw,cache=writeback,snapshot=$snapshot"
-		-device virtio-blk-pci,drive=disk0
+		-qmp "unix:$run/qmp.sock,server=on,wait=off"
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
 		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
+	if [ -n "$late" ]; then
+		qemu+=(-device pcie-root-port,id=hotplug0,chassis=1)
+	else
+		qemu+=(-device virtio-blk-pci,drive=disk0)
+	fi
 	if [ "$tpm" = yes ]; then
 		cp -a "$E2E_TPM_STATE" "$run/tpm"
 		e2e_spawn swtpm socket --tpm2 --tpmstate "dir=$run/tpm" \
@@ -425,7 +439,7 @@ e2e_boot()
 	e2e_spawn env TMPDIR="$run" "${qemu[@]}" 2>"$run/qemu.log"
 	qemu_pid=$E2E_SPAWNED
 	guest_watch_start "$qemu_pid" "$run/serial.log" "$run/lockups"
-	e2e_spawn timeout -k 5 "$timeout" python3 "$e2e_top/tests/e2e/lib/console.py" \
+	E2E_QMP=$run/qmp.sock e2e_spawn timeout -k 5 "$timeout" python3 "$e2e_top/tests/e2e/lib/console.py" \
 		"$run/console.sock" "$log" "$@"
 	con_pid=$E2E_SPAWNED
 	wait "$con_pid"
