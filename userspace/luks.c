@@ -176,12 +176,24 @@ enum seal_exit volume_check_seal(struct crypt_device *cd, const char *path)
 	return SEAL_EXIT_OK;
 }
 
+/*
+ * Only the test build (build/userspace/tests/sealctl) may weaken a human
+ * passphrase's keyslot: in the installed binary an environment variable, which
+ * a boot loader's command line can set (systemd.setenv=), must not.
+ */
+#ifdef SEAL_TESTING
 static bool fast_pbkdf(void)
 {
 	const char *e = getenv("SEAL_TEST_FAST_PBKDF");
 
 	return e && !strcmp(e, "1");
 }
+#else
+static bool fast_pbkdf(void)
+{
+	return false;
+}
+#endif
 
 int luks_pbkdf_passphrase(struct crypt_device *cd)
 {

@@ -37,7 +37,7 @@ enum seal_exit volume_load(const char *path, bool read_only, struct crypt_device
 /* The checks `open` needs: aes-xts-plain64, 512-bit key, data area present. */
 enum seal_exit volume_check_seal(struct crypt_device *cd, const char *path);
 
-/* Argon2id for human passphrases (minimal with SEAL_TEST_FAST_PBKDF=1). */
+/* Argon2id for human passphrases (minimal with SEAL_TEST_FAST_PBKDF=1, test build only). */
 int luks_pbkdf_passphrase(struct crypt_device *cd);
 /* PBKDF2 at the minimum cost for high-entropy TPM secrets. */
 int luks_pbkdf_minimal(struct crypt_device *cd);
