@@ -27,7 +27,8 @@
 	X(TOKEN,         17, "seal-tpm2 token metadata malformed")	\
 	X(REFUSED,       18, "refused: last keyslot, unknown slot, or nothing to do") \
 	X(DM,            19, "device-mapper failure (seal target missing, table rejected)") \
-	X(KEYRING,       20, "kernel keyring failure")
+	X(KEYRING,       20, "kernel keyring failure")			\
+	X(DEVICE_BUSY,   21, "device in use (mounted, mapped or opened exclusively)")
 
 enum seal_exit {
 #define SEAL_EXIT_ENUM(name, num, text) SEAL_EXIT_##name = num,

@@ -79,14 +79,22 @@ char *device_signature(const char *path)
 	return NULL;
 }
 
-int device_wipe_signatures(const char *path)
+int device_open_exclusive(const char *path)
 {
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
-	_cleanup_blkid_ blkid_probe pr = NULL;
+	/*
+	 * On a block device O_EXCL fails with EBUSY while it is mounted, mapped
+	 * or opened exclusively by anyone else, and keeps it so while we hold
+	 * the descriptor; Linux ignores the flag on a regular file (an image).
+	 */
+	int fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC);
 
-	if (fd < 0)
-		return -errno;
-	pr = new_probe_fd(fd);
+	return fd < 0 ? -errno : fd;
+}
+
+int device_wipe_signatures(int fd, const char *path)
+{
+	_cleanup_blkid_ blkid_probe pr = new_probe_fd(fd);
+
 	if (!pr)
 		return -ENOMEM;
 	while (blkid_do_probe(pr) == 0) {

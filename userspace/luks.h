@@ -24,8 +24,10 @@ int device_size(const char *path, uint64_t *ret);
 
 /* First libblkid signature on @path ("ext4", "crypto_LUKS", "dos"...), or NULL. */
 char *device_signature(const char *path);
-/* Erase every signature libblkid finds, one note() per signature. */
-int device_wipe_signatures(const char *path);
+/* Open @path read-write and exclusively: -EBUSY while mounted or in use. */
+int device_open_exclusive(const char *path);
+/* Erase every signature libblkid finds on @fd, one note() per signature. */
+int device_wipe_signatures(int fd, const char *path);
 
 /*
  * Open @path and load its LUKS2 header; on failure print one line and
