@@ -6,6 +6,7 @@
 # device in use. Each case checks the one-line message, the exit code (sealctl(8)), that no
 # mapping and no keyring key is left, and whether the TPM secret was unsealed (PCR 15).
 # vm-options: --tpm --scratch 64
+# vm-timeout: 900
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
