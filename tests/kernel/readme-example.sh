@@ -24,7 +24,8 @@ example=$(awk '/^<!-- readme-example/ { m = 1; next }
 ktap_begin
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 tpm_usable
-export PATH=$SEAL_BUILD/userspace:$PATH
+# the test build of sealctl: cheap Argon2id keyslots (SEAL_TEST_FAST_PBKDF, sealctl-common.sh)
+export PATH=$SEAL_BUILD/userspace/tests:$PATH
 dm_track data
 on_exit "umount /mnt 2>/dev/null"
 n=$(grep -c . <<<"$example")
