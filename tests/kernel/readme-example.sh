@@ -7,6 +7,7 @@
 # comments promise holds: open asked nothing, the list shows the three keyslots, a recovery
 # key was printed, the file is there after a fresh open, and nothing is left mapped.
 # vm-options: --tpm --scratch 64
+# vm-timeout: 600
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
