@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <string.h>
@@ -101,8 +102,53 @@ static int read_line(int fd, struct secret *s)
 	return 0;
 }
 
+/*
+ * A signal that ends the process at the prompt (Ctrl-C, kill, a hangup: SIGINT,
+ * SIGQUIT, SIGTERM, SIGHUP) must not leave the terminal without echo, nor the
+ * half-typed line in memory: the handler puts the terminal back, wipes the line
+ * and lets the signal kill the process as it would have (SA_RESETHAND, re-raised).
+ */
+static const int prompt_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+
+static struct {
+	int tty;
+	struct termios saved;
+	struct secret *line;
+} interrupted;
+
+static void prompt_interrupted(int sig)
+{
+	int saved_errno = errno;
+
+	(void)tcsetattr(interrupted.tty, TCSANOW, &interrupted.saved);
+	(void)!write(interrupted.tty, "\n", 1);
+	secret_wipe(interrupted.line->data, interrupted.line->size);
+	/* blocked while the handler runs: delivered, with the default action, on return */
+	raise(sig);
+	errno = saved_errno;
+}
+
+static void prompt_signals_catch(struct sigaction *old)
+{
+	struct sigaction sa = {
+		.sa_handler = prompt_interrupted,
+		.sa_flags = SA_RESETHAND,
+	};
+
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(prompt_signals); i++)
+		sigaction(prompt_signals[i], &sa, &old[i]);
+}
+
+static void prompt_signals_restore(const struct sigaction *old)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(prompt_signals); i++)
+		sigaction(prompt_signals[i], &old[i], NULL);
+}
+
 static int prompt_tty(int tty, const char *prompt, struct secret *s)
 {
+	struct sigaction old_actions[ARRAY_SIZE(prompt_signals)];
 	struct termios old, quiet;
 	int r;
 
@@ -111,11 +157,19 @@ static int prompt_tty(int tty, const char *prompt, struct secret *s)
 	quiet = old;
 	quiet.c_lflag &= ~(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (tcsetattr(tty, TCSAFLUSH, &quiet) < 0)
-		return -errno;
+	interrupted.tty = tty;
+	interrupted.saved = old;
+	interrupted.line = s;
+	prompt_signals_catch(old_actions);
+	if (tcsetattr(tty, TCSAFLUSH, &quiet) < 0) {
+		r = -errno;
+		prompt_signals_restore(old_actions);
+		return r;
+	}
 	(void)!write(tty, prompt, strlen(prompt));
 	r = read_line(tty, s);
 	(void)tcsetattr(tty, TCSAFLUSH, &old);
+	prompt_signals_restore(old_actions);
 	(void)!write(tty, "\n", 1);
 	return r;
 }

@@ -79,14 +79,22 @@ char *device_signature(const char *path)
 	return NULL;
 }
 
-int device_wipe_signatures(const char *path)
+int device_open_exclusive(const char *path)
 {
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
-	_cleanup_blkid_ blkid_probe pr = NULL;
+	/*
+	 * On a block device O_EXCL fails with EBUSY while it is mounted, mapped
+	 * or opened exclusively by anyone else, and keeps it so while we hold
+	 * the descriptor; Linux ignores the flag on a regular file (an image).
+	 */
+	int fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC);
 
-	if (fd < 0)
-		return -errno;
-	pr = new_probe_fd(fd);
+	return fd < 0 ? -errno : fd;
+}
+
+int device_wipe_signatures(int fd, const char *path)
+{
+	_cleanup_blkid_ blkid_probe pr = new_probe_fd(fd);
+
 	if (!pr)
 		return -ENOMEM;
 	while (blkid_do_probe(pr) == 0) {
@@ -176,12 +184,24 @@ enum seal_exit volume_check_seal(struct crypt_device *cd, const char *path)
 	return SEAL_EXIT_OK;
 }
 
+/*
+ * Only the test build (build/userspace/tests/sealctl) may weaken a human
+ * passphrase's keyslot: in the installed binary an environment variable, which
+ * a boot loader's command line can set (systemd.setenv=), must not.
+ */
+#ifdef SEAL_TESTING
 static bool fast_pbkdf(void)
 {
 	const char *e = getenv("SEAL_TEST_FAST_PBKDF");
 
 	return e && !strcmp(e, "1");
 }
+#else
+static bool fast_pbkdf(void)
+{
+	return false;
+}
+#endif
 
 int luks_pbkdf_passphrase(struct crypt_device *cd)
 {

@@ -24,8 +24,10 @@ int device_size(const char *path, uint64_t *ret);
 
 /* First libblkid signature on @path ("ext4", "crypto_LUKS", "dos"...), or NULL. */
 char *device_signature(const char *path);
-/* Erase every signature libblkid finds, one note() per signature. */
-int device_wipe_signatures(const char *path);
+/* Open @path read-write and exclusively: -EBUSY while mounted or in use. */
+int device_open_exclusive(const char *path);
+/* Erase every signature libblkid finds on @fd, one note() per signature. */
+int device_wipe_signatures(int fd, const char *path);
 
 /*
  * Open @path and load its LUKS2 header; on failure print one line and
@@ -37,7 +39,7 @@ enum seal_exit volume_load(const char *path, bool read_only, struct crypt_device
 /* The checks `open` needs: aes-xts-plain64, 512-bit key, data area present. */
 enum seal_exit volume_check_seal(struct crypt_device *cd, const char *path);
 
-/* Argon2id for human passphrases (minimal with SEAL_TEST_FAST_PBKDF=1). */
+/* Argon2id for human passphrases (minimal with SEAL_TEST_FAST_PBKDF=1, test build only). */
 int luks_pbkdf_passphrase(struct crypt_device *cd);
 /* PBKDF2 at the minimum cost for high-entropy TPM secrets. */
 int luks_pbkdf_minimal(struct crypt_device *cd);

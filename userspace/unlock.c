@@ -212,11 +212,32 @@ static bool try_seal_token(struct attempt *a, int id, const char *json, struct u
 	return true;
 }
 
+static int foreign_token_key(struct attempt *a, struct crypt_keyslot_context *kc, struct secret *vk)
+{
+	size_t size = vk->size;
+	int r;
+
+	r = crypt_volume_key_get_by_keyslot_context(a->cd, CRYPT_ANY_SLOT, (char *)vk->data, &size, kc);
+	if (r >= 0)
+		vk->len = size;
+	/* the token's own answer (-ENOANO: PIN needed or wrong) is kept in the context */
+	else if (crypt_keyslot_context_get_error(kc) == -ENOANO)
+		r = -ENOANO;
+	return r;
+}
+
+/*
+ * A token of another plugin (systemd-tpm2, -fido2, -pkcs11): first without a
+ * PIN; -ENOANO asks for one (systemd-cryptenroll --tpm2-with-pin), read from
+ * --pin-file or prompted for, and tried once: a wrong PIN is one try the TPM
+ * (or security key) counts against its limit. libcryptsetup keeps a pointer
+ * to the PIN, so it is declared first and freed after the context.
+ */
 static bool try_foreign_token(struct attempt *a, int id, const char *type, struct unlocked *out)
 {
+	_cleanup_secret_ struct secret *pin = NULL;
 	_cleanup_(crypt_keyslot_context_freep) struct crypt_keyslot_context *kc = NULL;
 	_cleanup_secret_ struct secret *vk = secret_new(SEAL_KEY_SIZE * 2);
-	size_t size;
 	int r;
 
 	if (!vk)
@@ -224,16 +245,39 @@ static bool try_foreign_token(struct attempt *a, int id, const char *type, struc
 	r = crypt_keyslot_context_init_by_token(a->cd, id, NULL, NULL, 0, NULL, &kc);
 	if (r < 0)
 		return false;
-	size = vk->size;
-	r = crypt_volume_key_get_by_keyslot_context(a->cd, CRYPT_ANY_SLOT, (char *)vk->data,
-						    &size, kc);
-	if (r < 0) {
-		note(a->path, "token %d (%s): %s", id, type,
-		     r == -EAGAIN ? "its device (TPM, security key) is missing" :
-		     r == -ENOANO ? "needs a PIN" : "no usable key");
+	r = foreign_token_key(a, kc, vk);
+	if (r == -ENOANO && !a->opts->pin_file && !a->interactive) {
+		note(a->path, "token %d (%s): needs a PIN (use --pin-file)", id, type);
+		attempt_failed(a, SEAL_EXIT_TPM_PIN);
 		return false;
 	}
-	vk->len = size;
+	if (r == -ENOANO) {
+		r = read_pin(a->opts, a->path, &pin);
+		if (r < 0) {
+			note(a->path, "token %d (%s): cannot read the PIN: %s", id, type, strerror(-r));
+			attempt_failed(a, SEAL_EXIT_TPM_PIN);
+			return false;
+		}
+		r = crypt_keyslot_context_set_pin(a->cd, (const char *)pin->data, pin->len, kc);
+		if (r >= 0)
+			r = foreign_token_key(a, kc, vk);
+		if (r == -ENOANO) {
+			note(a->path, "token %d (%s): wrong PIN", id, type);
+			attempt_failed(a, SEAL_EXIT_TPM_PIN);
+			return false;
+		}
+		/* systemd 252's plugin reports a wrong PIN and a changed PCR alike */
+		if (r < 0 && r != -EAGAIN) {
+			note(a->path, "token %d (%s): no usable key with this PIN (wrong PIN, or PCRs changed)",
+			     id, type);
+			return false;
+		}
+	}
+	if (r < 0) {
+		note(a->path, "token %d (%s): %s", id, type,
+		     r == -EAGAIN ? "its device (TPM, security key) is missing" : "no usable key");
+		return false;
+	}
 	out->volume_key = TAKE_PTR(vk);
 	out->keyslot = r;
 	debug(a->path, "keyslot %d unlocked by token %d (%s)", r, id, type);

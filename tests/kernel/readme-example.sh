@@ -7,6 +7,7 @@
 # comments promise holds: open asked nothing, the list shows the three keyslots, a recovery
 # key was printed, the file is there after a fresh open, and nothing is left mapped.
 # vm-options: --tpm --scratch 64
+# vm-timeout: 600
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
@@ -24,7 +25,8 @@ example=$(awk '/^<!-- readme-example/ { m = 1; next }
 ktap_begin
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 tpm_usable
-export PATH=$SEAL_BUILD/userspace:$PATH
+# the test build of sealctl: cheap Argon2id keyslots (SEAL_TEST_FAST_PBKDF, sealctl-common.sh)
+export PATH=$SEAL_BUILD/userspace/tests:$PATH
 dm_track data
 on_exit "umount /mnt 2>/dev/null"
 n=$(grep -c . <<<"$example")

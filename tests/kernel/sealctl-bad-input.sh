@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # sealctl open/close failures that need a kernel: the seal target missing, a name already
 # in use (by a seal or another mapping), the device held exclusively so the table load
-# fails, the keyring over quota, close of a busy, foreign or missing mapping. Each case
-# checks the one-line message, the exit code (sealctl(8)), that no mapping and no keyring
-# key is left, and whether the TPM secret was unsealed (PCR 15).
+# fails, the keyring over quota, close of a busy, foreign or missing mapping, format of a
+# device in use. Each case checks the one-line message, the exit code (sealctl(8)), that no
+# mapping and no keyring key is left, and whether the TPM secret was unsealed (PCR 15).
 # vm-options: --tpm --scratch 64
+# vm-timeout: 900
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
@@ -129,5 +130,23 @@ case $out in
 *) ktap_pass "status of a dm-crypt mapping prints no key" ;;
 esac
 dmsetup remove z
+
+# 7. format of a device in use: refused before any prompt, nothing written. A mounted file
+# system (on the opened seal volume), and the seal volume's own device under that mapping.
+ktap_check "open, mkfs.ext4 and mount" sh -c "'$SEALCTL' open '$dev' w --no-tokens -d '$work/pass' &&
+	mkfs.ext4 -q /dev/mapper/w && mkdir -p '$work/mnt' && mount /dev/mapper/w '$work/mnt'"
+on_exit "umount '$work/mnt' 2>/dev/null"
+hdr_sum=$(head -c 16M "$dev" | sha256sum)
+ktap_expect "format of a mounted file system: exit 22" 22 \
+	"^sealctl: /dev/mapper/w: device is in use \(mounted, mapped or opened exclusively\); nothing was written$" \
+	"$SEALCTL" format --force /dev/mapper/w -d "$work/pass"
+ktap_expect "format of the device under an open mapping: exit 22" 22 \
+	"^sealctl: $dev: device is in use \(mounted, mapped or opened exclusively\); nothing was written$" \
+	"$SEALCTL" format --force "$dev" -d "$work/pass"
+ktap_same "the LUKS2 header is byte-identical" "$(head -c 16M "$dev" | sha256sum)" "$hdr_sum"
+umount "$work/mnt"
+ktap_same "the file system is still ext4 (blkid)" "$(blkid -p -o value -s TYPE /dev/mapper/w)" ext4
+ktap_check "... and fsck finds it clean" fsck.ext4 -n -f /dev/mapper/w
+ktap_check "close" "$SEALCTL" close w
 
 ktap_end

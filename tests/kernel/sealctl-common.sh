@@ -3,13 +3,15 @@
 # guest.sh: paths, a scratch directory, and the checks every failure case shares.
 # Not executable: the aggregator runs only the files that source it.
 
-SEALCTL=$SEAL_BUILD/userspace/sealctl
+# the test build of sealctl (honours SEAL_TEST_FAST_PBKDF); the installed one is RELEASE_SEALCTL
+SEALCTL=$SEAL_BUILD/userspace/tests/sealctl
+RELEASE_SEALCTL=$SEAL_BUILD/userspace/sealctl
 PLUGIN=$SEAL_BUILD/userspace/libcryptsetup-token-seal-tpm2.so
 TOOL=$SEAL_BUILD/userspace/tests/seal-tpm-tool
 PTY_RUN=$SEAL_ROOT/tests/userspace/helpers/pty-run.py
 TOKEN_DIR=$(cryptsetup --help 2>/dev/null | sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
 
-# Argon2id at its minimum cost for test volumes (sealctl(8), ENVIRONMENT).
+# Argon2id at its minimum cost for test volumes (the test build only; sealctl(8), ENVIRONMENT).
 export SEAL_TEST_FAST_PBKDF=1 TSS2_LOG=all+none
 export TPM2TOOLS_TCTI=device:/dev/tpmrm0
 unset SEAL_TCTI

@@ -3,9 +3,10 @@
 # sealctl and stock tools on the same volumes: `cryptsetup open --token-type seal-tpm2`
 # through our plugin, stock dm-crypt with the passphrase on a sealctl volume, sealctl on a
 # `cryptsetup luksFormat` volume, and sealctl unattended on a volume that
-# systemd-cryptenroll enrolled with the TPM (through systemd's token plugin). Each side
-# reads what the other wrote.
+# systemd-cryptenroll enrolled with the TPM (through systemd's token plugin), then with a
+# TPM PIN (--pin-file, the prompt). Each side reads what the other wrote.
 # vm-options: --tpm --scratch 64 --scratch 64
+# vm-timeout: 900
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
@@ -39,6 +40,9 @@ with_plugin()
 	fi
 	unshare -m bash -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' - "$dir" "$TOKEN_DIR" "$@"
 }
+
+# da_failures: the TPM's count of authorization failures (TPM2_PT_LOCKOUT_COUNTER).
+da_failures() { printf '%d' "$(tpm2_getcap properties-variable | awk '/TPM2_PT_LOCKOUT_COUNTER/ { print $2 }')"; }
 
 # is_target NAME TARGET: the mapping's table uses TARGET.
 is_target() { dmsetup table "$1" 2>/dev/null | awk '{ print $3 }' | grep -qx "$2"; }
@@ -106,10 +110,40 @@ else
 	ktap_check "it is a seal mapping" is_target s seal
 	ktap_same "it reads what dm-crypt wrote" "$(read_sha s $((4 << 20)))" "$sha2"
 	ktap_check "sealctl close" "$SEALCTL" close s
-	# PCR 7 moves: the systemd token fails, no terminal, no key file.
+	# 5. The same token with a PIN (systemd-cryptenroll --tpm2-with-pin=yes): sealctl asks
+	# for it (--pin-file, or the terminal), and a wrong one costs one try, not a passphrase.
+	printf 4711 > "$work/pin"
+	printf 0000 > "$work/wrong-pin"
+	ktap_check "systemd-cryptenroll --tpm2-with-pin=yes (replacing the token)" \
+		env PASSWORD="$(cat "$work/pass2")" NEWPIN=4711 systemd-cryptenroll --wipe-slot=tpm2 \
+		--tpm2-device=/dev/tpmrm0 --tpm2-with-pin=yes --tpm2-pcrs=7 "$stock"
+	ktap_expect "PIN token, no terminal and no --pin-file: needs a PIN (exit 15)" 15 \
+		"token [0-9]+ \(systemd-tpm2\): needs a PIN \(use --pin-file\)" \
+		setsid -w "$SEALCTL" open --test-passphrase --token-only "$stock"
+	da=$(da_failures)
+	ktap_expect "PIN token, wrong --pin-file: refused, no passphrase source (exit 10)" 10 \
+		"token [0-9]+ \(systemd-tpm2\): no usable key with this PIN" \
+		setsid -w "$SEALCTL" open --test-passphrase --token-only --pin-file "$work/wrong-pin" "$stock"
+	ktap_same "... the wrong PIN was tried once (TPM dictionary-attack count +1)" \
+		"$(da_failures)" "$((da + 1))"
+	ktap_expect "PIN token, --pin-file: sealctl open through the systemd-tpm2 token" 0 \
+		"unlocked by token [0-9]+ \(systemd-tpm2\)" \
+		setsid -w "$SEALCTL" -v open --token-only --pin-file "$work/pin" "$stock" s
+	ktap_same "it reads what dm-crypt wrote" "$(read_sha s $((4 << 20)))" "$sha2"
+	ktap_check "sealctl close" "$SEALCTL" close s
+	printf '4711\n' > "$work/answers"
+	out=$(python3 "$PTY_RUN" "$work/answers" "$SEALCTL" -v open --token-only "$stock" s 2>&1)
+	rc=$?
+	grep -q "^TPM2 PIN for $stock: " <<<"$out" &&
+		grep -qE "unlocked by token [0-9]+ \(systemd-tpm2\)" <<<"$out" && [ "$rc" = 0 ]
+	ok=$?
+	[ "$ok" = 0 ] || ktap_diag "exit $rc:" "$out"
+	ktap_result "PIN token on a terminal: the PIN is prompted for, the token opens" $ok
+	ktap_check "sealctl close" "$SEALCTL" close s
+	# PCR 7 moves: the systemd token fails (the right PIN), no terminal, no key file.
 	tpm2_pcrextend "7:sha256=$(random_hex 32)" >/dev/null
 	ktap_expect "PCR 7 moved: the systemd token fails, no passphrase source (exit 10)" 10 \
-		"token [0-9]+ \(systemd-tpm2\)" setsid -w "$SEALCTL" open "$stock" s
+		"token [0-9]+ \(systemd-tpm2\)" setsid -w "$SEALCTL" open --pin-file "$work/pin" "$stock" s
 	nothing_left "systemd token failed" "$before"
 fi
 ktap_end

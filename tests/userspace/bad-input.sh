@@ -51,6 +51,28 @@ ktap_expect "ext4: not a LUKS device, found ext4 (exit 4)" 4 "not a LUKS2 device
 ktap_expect "format refuses an ext4 signature (exit 7)" 7 "device carries a ext4 signature \(use --force" \
 	"$SEALCTL" format "$ext4" -d "$WORK/pass"
 unchanged "format refused" "$ext4" "$SEALCTL" format "$ext4" -d "$WORK/pass"
+# format --force reads and checks every input before it writes anything
+ext4_sum=$(sha256sum <"$ext4")
+printf 'one\ntwo\n' >"$WORK/answers"
+ktap_expect "format --force, the two new passphrases differ (exit 9)" 9 \
+	"the two entries differ; nothing was written" \
+	python3 "$HELPERS/pty-run.py" "$WORK/answers" "$SEALCTL" format --force "$ext4"
+ktap_same "... the ext4 file system is still there (blkid)" "$(blkid -p -o value -s TYPE "$ext4")" ext4
+ktap_expect "format --force, the key file is missing (exit 10)" 10 "nothing was written" \
+	"$SEALCTL" format --force "$ext4" -d "$WORK/nonexistent"
+ktap_same "... the ext4 file system is still there (blkid)" "$(blkid -p -o value -s TYPE "$ext4")" ext4
+ktap_same "... the image is byte-identical" "$(sha256sum <"$ext4")" "$ext4_sum"
+# Ctrl-C at the prompt: the process dies of SIGINT, the terminal has its echo back
+printf '^C\n' >"$WORK/answers"
+out=$(PTY_RUN_STTY=1 python3 "$HELPERS/pty-run.py" "$WORK/answers" "$SEALCTL" format --force "$ext4" 2>&1)
+rc=$?
+ktap_same "format --force, Ctrl-C at the prompt: killed by SIGINT (status 130)" "$rc" 130
+if printf '%s\n' "$out" | grep '^stty: ' | grep -Eq '(^|[[:space:]])echo([[:space:]]|$)'; then
+	ktap_pass "... the terminal echoes again (stty: echo)"
+else
+	ktap_fail "... the terminal echoes again (stty: echo)" "$out"
+fi
+ktap_same "... the image is byte-identical" "$(sha256sum <"$ext4")" "$ext4_sum"
 ktap_expect "format --force wipes it, showing what" 0 "wiping ext4 signature at offset" \
 	"$SEALCTL" format --force "$ext4" -d "$WORK/pass"
 ktap_same "blkid: now crypto_LUKS only" "$(blkid -p -o value -s TYPE "$ext4")" crypto_LUKS

@@ -34,6 +34,21 @@ ktap_same "luksDump: 4096-byte sectors" "$(dump | sed -n 's/^\tsector: //p')" "4
 ktap_same "luksDump: 512-bit key" "$(slot_field 0 Key)" "512 bits"
 ktap_same "luksDump: keyslot 0 argon2id" "$(slot_field 0 PBKDF)" argon2id
 cryptsetup_ok "stock cryptsetup accepts the format passphrase" "$WORK/p1"
+
+# SEAL_TEST_FAST_PBKDF=1 (set for every test here) makes the test build's passphrase keyslot
+# cheap; the installed sealctl ignores it and pays libcryptsetup's benchmarked Argon2id cost.
+cost() { cryptsetup luksDump "$1" | sed -n '/^  0: luks2/,/Digest ID/p' |
+	awk -F': *' '/PBKDF:|Time cost:|Memory:|Threads:/ { printf "%s ", $2 }'; }
+ktap_same "the test build honours SEAL_TEST_FAST_PBKDF (4 iterations, 32 KiB, 1 thread)" \
+	"$(cost "$img")" "argon2id 4 32 1 "
+release=$WORK/release
+new_image "$release"
+"$RELEASE_SEALCTL" format "$release" -d "$WORK/p1" >/dev/null 2>&1
+read -r kdf iter mem threads <<<"$(cost "$release")"
+ktap_diag "installed sealctl with SEAL_TEST_FAST_PBKDF=1: $kdf, time cost $iter, $mem KiB, $threads threads"
+[ "$kdf" = argon2id ] && [ "${mem:-0}" -ge 65536 ]
+ktap_result "the installed sealctl ignores it: argon2id, at least 64 MiB (the benchmark's floor)" $?
+rm -f "$release"
 ktap_expect "format refuses a LUKS device (exit 7)" 7 "carries a crypto_LUKS signature" \
 	"$SEALCTL" format "$img" -d "$WORK/p1"
 

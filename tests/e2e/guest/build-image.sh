@@ -13,7 +13,8 @@ set -euo pipefail
 
 dev=/dev/vda1
 out=$SEAL_VM_OUT
-sealctl=$SEAL_BUILD/userspace/sealctl
+# the test build: cheap Argon2id for the admin passphrase (the initramfs gets the installed one)
+sealctl=$SEAL_BUILD/userspace/tests/sealctl
 export SEAL_TEST_FAST_PBKDF=1
 
 step() { echo "build-image: [$(cut -d" " -f1 /proc/uptime)s] $*"; }

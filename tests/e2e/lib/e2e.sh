@@ -49,6 +49,8 @@ e2e_require()
 	command -v qemu-system-x86_64 >/dev/null || missing+=" qemu-system-x86_64"
 	command -v swtpm >/dev/null || missing+=" swtpm"
 	[ -x "$e2e_build/userspace/sealctl" ] || missing+=" $e2e_build/userspace/sealctl (make userspace)"
+	[ -x "$e2e_build/userspace/tests/sealctl" ] ||
+		missing+=" $e2e_build/userspace/tests/sealctl (make userspace)"
 	[ -f "$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so" ] ||
 		missing+=" the seal-tpm2 token plugin (make userspace)"
 	for k in ${E2E_KERNELS:-6.1 6.12}; do
@@ -98,7 +100,7 @@ E2E_FIRMWARE=/usr/share/qemu/qboot.rom
 e2e_image_inputs()
 {
 	echo "$e2e_top/tests/e2e/guest/build-image.sh" "$e2e_top/tests/e2e/guest/init" \
-		"$e2e_build/userspace/sealctl" "$e2e_cache/kernels/$KVER_6_1/lib/modules/$KVER_6_1/modules.dep" \
+		"$e2e_build/userspace/tests/sealctl" "$e2e_cache/kernels/$KVER_6_1/lib/modules/$KVER_6_1/modules.dep" \
 		"$e2e_cache/kernels/$KVER_6_12/lib/modules/$KVER_6_12/modules.dep"
 }
 

@@ -9,14 +9,16 @@ HELPERS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HELPERS/../../.." && pwd)
 SEAL_BUILD=${SEAL_BUILD:-$TOP/build}
 UBUILD=${SEAL_USERSPACE_BUILD:-$SEAL_BUILD/userspace}
-SEALCTL=$UBUILD/sealctl
+# the test build of sealctl (honours SEAL_TEST_FAST_PBKDF); the installed one is RELEASE_SEALCTL
+SEALCTL=$UBUILD/tests/sealctl
+RELEASE_SEALCTL=$UBUILD/sealctl
 TOOL=$UBUILD/tests/seal-tpm-tool
 PLUGIN=$UBUILD/libcryptsetup-token-seal-tpm2.so
 TOKEN_DIR=$(cryptsetup --help 2>/dev/null | sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
 
 . "$TOP/tests/lib/ktap.sh"
 
-# Argon2id at its minimum cost for test volumes (documented in sealctl(8)).
+# Argon2id at its minimum cost for test volumes (the test build only; sealctl(8)).
 export SEAL_TEST_FAST_PBKDF=1
 export TSS2_LOG=all+none
 unset SEAL_TCTI
@@ -50,8 +52,8 @@ require()
 			exit 1
 		fi
 	done
-	if [ ! -x "$SEALCTL" ] || [ ! -x "$TOOL" ]; then
-		echo "# build first: make -C userspace O=$UBUILD all $TOOL" >&2
+	if [ ! -x "$SEALCTL" ] || [ ! -x "$RELEASE_SEALCTL" ] || [ ! -x "$TOOL" ]; then
+		echo "# build first: make -C userspace O=$UBUILD all" >&2
 		exit 1
 	fi
 }

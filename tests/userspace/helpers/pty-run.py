@@ -7,17 +7,27 @@ merely contains ": " is not taken for a prompt), echo everything CMD
 printed, exit with CMD's status. Gives up after 30 s.
 
 With PTY_RUN_INSPECT=1, at the first prompt it also prints CMD's locked
-memory (VmLck) and core-size limit, read from /proc while CMD waits."""
+memory (VmLck) and core-size limit, read from /proc while CMD waits.
+
+An answer line that is just ^C types Ctrl-C (the terminal's interrupt
+character, no newline). With PTY_RUN_STTY=1, once CMD has exited, it prints
+`stty -a` of the same terminal as lines starting "stty: ". A CMD killed by a
+signal exits 128 + the signal's number, as in a shell."""
 import os
-import pty
 import select
+import subprocess
 import sys
 import time
 
 answers = open(sys.argv[1], "rb").read().split(b"\n")
-pid, fd = pty.fork()
+fd, slave = os.openpty()
+tty_name = os.ttyname(slave)
+pid = os.fork()
 if pid == 0:
+    os.close(fd)
+    os.login_tty(slave)
     os.execvp(sys.argv[2], sys.argv[2:])
+os.close(slave)
 
 out = b""
 pending = b""
@@ -35,7 +45,8 @@ while time.time() < deadline:
                 for line in open(f"/proc/{pid}/limits"):
                     if line.startswith("Max core file size"):
                         print("inspect", " ".join(line.split()))
-            os.write(fd, answers.pop(0) + b"\n")
+            answer = answers.pop(0)
+            os.write(fd, b"\x03" if answer == b"^C" else answer + b"\n")
             pending = b""
         continue
     try:
@@ -48,4 +59,13 @@ while time.time() < deadline:
     pending += data
 _, status = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
-sys.exit(os.waitstatus_to_exitcode(status))
+if os.environ.get("PTY_RUN_STTY") == "1":
+    # the master is still open, so the terminal CMD left behind can be opened again
+    if out and not out.endswith(b"\n"):
+        print()
+    with open(tty_name, "rb") as tty:
+        settings = subprocess.run(["stty", "-a"], stdin=tty, capture_output=True, text=True)
+    for line in settings.stdout.splitlines():
+        print("stty:", line)
+code = os.waitstatus_to_exitcode(status)
+sys.exit(128 - code if code < 0 else code)
