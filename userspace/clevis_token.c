@@ -111,11 +111,8 @@ int clevis_token_parse(const char *json, int *keyslot, char **ret_jwe, const cha
 	return 0;
 }
 
-/* The protected header of a compact JWE, decoded; NULL if it is not JSON. */
-static json_object *jwe_header(const char *jwe)
+json_object *clevis_b64url_json(const char *b64url, size_t n)
 {
-	const char *dot = strchr(jwe, '.');
-	size_t n = dot ? (size_t)(dot - jwe) : strlen(jwe);
 	_cleanup_free_ char *b64 = malloc(n + 4);
 	_cleanup_free_ unsigned char *raw = malloc(n + 4);
 	int len, pad;
@@ -123,7 +120,7 @@ static json_object *jwe_header(const char *jwe)
 	if (!b64 || !raw || !n)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		b64[i] = jwe[i] == '-' ? '+' : jwe[i] == '_' ? '/' : jwe[i];
+		b64[i] = b64url[i] == '-' ? '+' : b64url[i] == '_' ? '/' : b64url[i];
 	pad = (4 - n % 4) % 4;
 	memset(b64 + n, '=', pad);
 	b64[n + pad] = '\0';
@@ -133,6 +130,14 @@ static json_object *jwe_header(const char *jwe)
 	len -= pad;
 	raw[len] = '\0';
 	return json_tokener_parse((char *)raw);
+}
+
+/* The protected header of a compact JWE, decoded; NULL if it is not JSON. */
+static json_object *jwe_header(const char *jwe)
+{
+	const char *dot = strchr(jwe, '.');
+
+	return clevis_b64url_json(jwe, dot ? (size_t)(dot - jwe) : strlen(jwe));
 }
 
 static const char *get_str(json_object *o, const char *key)
@@ -229,4 +234,52 @@ void clevis_binding_text(json_object *binding, char *buf, size_t size)
 	buf[0] = '\0';
 	if (binding)
 		binding_text(binding, buf, size, 0);
+}
+
+/* The config of one binding node for `clevis encrypt`, or NULL (a pin we cannot redo). */
+static json_object *node_config(json_object *b)
+{
+	const char *pin = get_str(b, "pin") ?: "";
+	json_object *cfg = json_object_new_object(), *pins, *t, *by_pin;
+
+	if (!cfg)
+		return NULL;
+	if (!strcmp(pin, "tang") && get_str(b, "url")) {
+		copy_str(cfg, b, "url");
+		return cfg;
+	}
+	if (!strcmp(pin, "tpm2")) {
+		copy_str(cfg, b, "pcr_bank");
+		copy_str(cfg, b, "pcr_ids");
+		return cfg;
+	}
+	if (strcmp(pin, "sss") || !json_object_object_get_ex(b, "t", &t) ||
+	    !json_object_object_get_ex(b, "pins", &pins))
+		goto bad;
+	json_object_object_add(cfg, "t", json_object_new_int(json_object_get_int(t)));
+	by_pin = json_object_new_object();
+	json_object_object_add(cfg, "pins", by_pin);
+	for (size_t i = 0; i < json_object_array_length(pins); i++) {
+		json_object *child = json_object_array_get_idx(pins, i), *list, *c;
+		const char *name = get_str(child, "pin");
+
+		c = node_config(child);
+		if (!c || !name)
+			goto bad;
+		if (!json_object_object_get_ex(by_pin, name, &list)) {
+			list = json_object_new_array();
+			json_object_object_add(by_pin, name, list);
+		}
+		json_object_array_add(list, c);
+	}
+	return cfg;
+bad:
+	json_object_put(cfg);
+	return NULL;
+}
+
+json_object *clevis_binding_config(json_object *binding, const char **pin)
+{
+	*pin = get_str(binding, "pin");
+	return *pin ? node_config(binding) : NULL;
 }

@@ -29,7 +29,15 @@ int clevis_token_parse(const char *json, int *keyslot, char **ret_jwe, const cha
  * NULL when the header does not decode.
  */
 struct json_object *clevis_jwe_binding(const char *jwe);
+/* JSON in base64url (@n characters, no padding), decoded; NULL if it is not. */
+struct json_object *clevis_b64url_json(const char *b64url, size_t n);
 /* One line: tang(URL), sss(t=2: tang(U1), tang(U2)), tpm2(pcrs=7) */
 void clevis_binding_text(struct json_object *binding, char *buf, size_t size);
+/*
+ * The clevis config that binds the same way again (regen): tang URLs (no
+ * thumbprint: the keys may have changed), tpm2 PCRs, sss thresholds. NULL
+ * for a pin whose config the header does not tell.
+ */
+struct json_object *clevis_binding_config(struct json_object *binding, const char **pin);
 
 #endif /* SEAL_CLEVIS_TOKEN_H */

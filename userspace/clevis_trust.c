@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Trusting tang advertisements (see clevis_trust.h). The advertisement is
- * fetched with curl and its signing keys' thumbprints computed with jose,
- * the tools clevis's tang pin itself uses; clevis checks the advertisement's
- * signature against the "thp" it is given when it encrypts.
+ * fetched with curl, as clevis's tang pin does, and its signing keys'
+ * thumbprints computed as jose does (RFC 7638); clevis checks the
+ * advertisement's signature against the "thp" it is given when it encrypts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
 #include "cleanup.h"
 #include "clevis.h"
+#include "clevis_token.h"
 #include "clevis_trust.h"
 #include "report.h"
 
@@ -34,11 +36,59 @@ static char *run_tool(const char *path, const struct seal_opts *o, const char *c
 	return strdup((char *)out->data);
 }
 
-/* The thumbprints (S256 and S1, one a line) of @url's advertised signing keys. */
+/* RFC 7638 thumbprint of an EC key (tang's keys are P-521): @md over its required members. */
+static int thumbprint(json_object *key, const EVP_MD *md, FILE *f)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE], b64[2 * EVP_MAX_MD_SIZE];
+	_cleanup_free_ char *canon = NULL;
+	const char *m[4] = { "crv", "kty", "x", "y" };
+	json_object *v[4];
+	unsigned int len;
+	int n;
+
+	for (int i = 0; i < 4; i++)
+		if (!json_object_object_get_ex(key, m[i], &v[i]) || !json_object_is_type(v[i], json_type_string))
+			return -EINVAL;
+	if (asprintf(&canon, "{\"crv\":\"%s\",\"kty\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"}",
+		     json_object_get_string(v[0]), json_object_get_string(v[1]),
+		     json_object_get_string(v[2]), json_object_get_string(v[3])) < 0)
+		return -ENOMEM;
+	if (!EVP_Digest(canon, strlen(canon), digest, &len, md, NULL))
+		return -EIO;
+	n = EVP_EncodeBlock(b64, digest, len);
+	while (n && b64[n - 1] == '=')
+		n--;
+	for (int i = 0; i < n; i++)
+		fputc(b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i], f);
+	fputc('\n', f);
+	return 0;
+}
+
+static bool verifies(json_object *key)
+{
+	json_object *ops;
+
+	if (!json_object_object_get_ex(key, "key_ops", &ops) || !json_object_is_type(ops, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(ops); i++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(ops, i)) ?: "", "verify"))
+			return true;
+	return false;
+}
+
+/*
+ * The thumbprints of @url's advertised signing keys, one a line: SHA-256
+ * ones first, then SHA-1 (clevis accepts both). The advertisement's
+ * signature is checked by clevis when it encrypts with the chosen "thp".
+ */
 static char *signing_thumbprints(const char *path, const struct seal_opts *o, const char *url)
 {
-	_cleanup_free_ char *adv_url = NULL, *adv = NULL, *keys = NULL, *ver = NULL, *s256 = NULL, *s1 = NULL;
-	char timeout[16], *both;
+	_cleanup_free_ char *adv_url = NULL, *adv = NULL, *list = NULL;
+	_cleanup_json_ json_object *jws = NULL, *payload = NULL;
+	json_object *p, *keys;
+	char timeout[16];
+	size_t size = 0;
+	FILE *f;
 
 	snprintf(timeout, sizeof(timeout), "%u", o->clevis_timeout);
 	if (asprintf(&adv_url, "%s/adv", url) < 0)
@@ -47,25 +97,29 @@ static char *signing_thumbprints(const char *path, const struct seal_opts *o, co
 		       NULL, "cannot fetch the tang advertisement");
 	if (!adv)
 		return NULL;
-	keys = run_tool(path, o, (const char *const[]){ "jose", "fmt", "--json=-", "-Og", "payload",
-							"-SyOg", "keys", "-AUo-", NULL },
-			adv, "the tang advertisement is malformed");
-	if (!keys)
+	jws = json_tokener_parse(adv);
+	if (!jws || !json_object_object_get_ex(jws, "payload", &p) || !json_object_is_type(p, json_type_string) ||
+	    !(payload = clevis_b64url_json(json_object_get_string(p), json_object_get_string_len(p))) ||
+	    !json_object_object_get_ex(payload, "keys", &keys) || !json_object_is_type(keys, json_type_array)) {
+		fail(SEAL_EXIT_CLEVIS, path, "%s: the tang advertisement is malformed", url);
 		return NULL;
-	ver = run_tool(path, o, (const char *const[]){ "jose", "jwk", "use", "-i-", "-r", "-u", "verify",
-						       "-o-", NULL },
-		       keys, "the tang advertisement has no signing key");
-	if (!ver)
+	}
+	f = open_memstream(&list, &size);
+	if (!f)
 		return NULL;
-	s256 = run_tool(path, o, (const char *const[]){ "jose", "jwk", "thp", "-i-", "-a", "S256", NULL },
-			ver, "cannot compute the signing keys' thumbprints");
-	s1 = run_tool(path, o, (const char *const[]){ "jose", "jwk", "thp", "-i-", "-a", "S1", NULL },
-		      ver, "cannot compute the signing keys' thumbprints");
-	if (!s256 || !s1 || !*s256)
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < json_object_array_length(keys); i++) {
+			json_object *k = json_object_array_get_idx(keys, i);
+
+			if (verifies(k))
+				thumbprint(k, pass ? EVP_sha1() : EVP_sha256(), f);
+		}
+	fclose(f);
+	if (!size) {
+		fail(SEAL_EXIT_CLEVIS, path, "%s: the tang advertisement has no signing key", url);
 		return NULL;
-	if (asprintf(&both, "%s\n%s", s256, s1) < 0)
-		return NULL;
-	return both;
+	}
+	return TAKE_PTR(list);
 }
 
 /* Is @tp one of the lines of @list? */

@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "list",        cmd_list,        1, 1, "list DEV" },
 	{ "remove-slot", cmd_remove_slot, 2, 2, "remove-slot DEV SLOT" },
 	{ "rotate-kek",  cmd_rotate_kek,  1, 2, "rotate-kek DEV [SLOT]" },
+	{ "regen",       cmd_regen,       2, 2, "regen DEV SLOT" },
 	{ "open",        cmd_open,        1, 2, "open DEV NAME" },
 	{ "close",       cmd_close,       1, 1, "close NAME" },
 	{ "status",      cmd_status,      1, 1, "status NAME|DEV" },

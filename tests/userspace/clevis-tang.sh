@@ -10,7 +10,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require clevis jose socat curl cryptsetup jq python3 setsid /usr/libexec/tangd
 
-ktap_begin 26
+ktap_begin 32
 printf 'first passphrase' >"$WORK/p1"
 # no controlling terminal: nothing may be confirmed by a person
 S() { setsid -w "$SEALCTL" "$@"; }
@@ -123,17 +123,17 @@ ktap_expect "enroll clevis sss t=2 of 3 tang, one thumbprint missing: refused (e
 	S enroll "$sss" clevis sss "$cfg" -d "$WORK/p1" --thumbprint "${TANG_TP[1]},${TANG_TP[2]}"
 ktap_expect "enroll clevis sss t=2 of 3 tang, --thumbprint listing all three" 0 \
 	"clevis sss enrolled in keyslot 1" \
-	S enroll "$sss" clevis sss "$cfg" -d "$WORK/p1" \
+	S enroll "$sss" clevis sss "$cfg" -d "$WORK/p1" --clevis-timeout 60 \
 	--thumbprint "${TANG_TP[1]},${TANG_TP[2]},${TANG_TP[3]}"
 ktap_same "list shows the threshold and the three servers" \
 	"$("$SEALCTL" list "$sss" | sed -n 's/^1 .*pbkdf2 *//p')" \
 	"sss(t=2: tang(${TANG_URL[1]}) tang(${TANG_URL[2]}) tang(${TANG_URL[3]}))"
 tang_stop 2
 ktap_expect "sss t=2: one server of three down, still unattended" 0 "keyslot 1 unlocks the volume" \
-	S open "$sss" --test-passphrase --token-only --clevis-timeout 10
+	S open "$sss" --test-passphrase --token-only --clevis-timeout 30
 tang_stop 3
 ktap_expect "sss t=2: two servers down, the token fails (exit 23)" 23 "token 0 \(clevis\): clevis decrypt failed" \
-	S open "$sss" --test-passphrase --token-only --clevis-timeout 10
+	S open "$sss" --test-passphrase --token-only --clevis-timeout 30
 tang_start 2
 tang_start 3
 
@@ -144,6 +144,29 @@ new_image "$ours"
 clevis luks bind -y -k "$WORK/p1" -d "$ours" tang "{\"url\":\"${TANG_URL[2]}\"}" >/dev/null 2>&1
 ktap_expect "a volume bound with clevis luks bind: open unlocks through its token" 0 \
 	"keyslot 1 unlocks the volume" S open "$ours" --test-passphrase --token-only
+
+# per-server copies: rotate one server's keys away, re-bind, decommission it
+ktap_expect "enroll a second server's copy" 0 "clevis tang enrolled in keyslot 2" \
+	S enroll "$img" tang "${TANG_URL[2]}" -d "$WORK/p1" --thumbprint "${TANG_TP[2]}"
+cp "$img" "$WORK/img.before-regen"
+/usr/libexec/tangd-rotate-keys -d "$WORK/tang1" >/dev/null 2>&1
+newtp=$(basename "$(grep -l '"verify"' "$WORK/tang1"/[!.]*.jwk)" .jwk)
+ktap_expect "regen: the rotated server's new key, not confirmed: refused (exit 24)" 24 \
+	"advertises the signing key $newtp: not trusted" S regen "$img" 1
+ktap_expect "regen binds keyslot 1 again, to the new keys (its own token unlocks, no passphrase)" 0 \
+	"keyslot 1 bound again in keyslot 3" S regen "$img" 1 --thumbprint "$newtp"
+rm -f "$WORK/tang1"/.*.jwk
+tang_stop 2
+ktap_expect "old keys deleted, server 2 down: the re-bound keyslot unlocks through server 1" 0 \
+	"keyslot 3 unlocks the volume" S open "$img" --test-passphrase --token-only
+ktap_expect "a header copy from before regen no longer unlocks through server 1" 23 \
+	"token 0 \(clevis\): clevis decrypt failed" \
+	S open "$WORK/img.before-regen" --test-passphrase --token-only
+tang_start 2
+"$SEALCTL" remove-slot "$img" 3 -d "$WORK/p1" >/dev/null 2>&1
+tang_stop 1
+ktap_expect "server 1's keyslot removed (server down too): server 2's keyslot still unlocks" 0 \
+	"keyslot 2 unlocks the volume" S open "$img" --test-passphrase --token-only
 
 # a malformed clevis token: one line, exit 17, nothing written
 bad=$WORK/bad
