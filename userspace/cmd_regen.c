@@ -57,7 +57,7 @@ enum seal_exit cmd_regen(const struct seal_opts *o, char **argv)
 	struct unlocked u = { 0 };
 	struct seal_opts uo;
 	enum seal_exit e;
-	int old, token = -1, slot = -1, tslot, r;
+	int old, token = -1, slot = -1, tslot;
 
 	if (process_hygiene() < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "cannot harden the process: %s", strerror(errno));
@@ -91,10 +91,5 @@ enum seal_exit cmd_regen(const struct seal_opts *o, char **argv)
 	unlocked_clear(&u);
 	if (e != SEAL_EXIT_OK)
 		return e;
-	r = luks_destroy_keyslot(cd, old);
-	if (r < 0)
-		return fail(SEAL_EXIT_FAILURE, path, "new keyslot %d added, old keyslot %d not removed: %s",
-			    slot, old, strerror(-r));
-	note(path, "keyslot %d bound again in keyslot %d", old, slot);
-	return SEAL_EXIT_OK;
+	return retire_keyslot(cd, path, old, slot);
 }

@@ -193,3 +193,15 @@ enum seal_exit add_clevis_slot(struct crypt_device *cd, const char *path, const 
 		*ret_slot = slot;
 	return e;
 }
+
+enum seal_exit retire_keyslot(struct crypt_device *cd, const char *path, int old, int slot)
+{
+	/* the new KEK is committed: now the old one goes */
+	int r = luks_destroy_keyslot(cd, old);
+
+	if (r < 0)
+		return fail(SEAL_EXIT_FAILURE, path, "new keyslot %d added, old keyslot %d not removed: %s",
+			    slot, old, strerror(-r));
+	note(path, "keyslot %d replaced by keyslot %d", old, slot);
+	return SEAL_EXIT_OK;
+}

@@ -154,7 +154,7 @@ newtp=$(basename "$(grep -l '"verify"' "$WORK/tang1"/[!.]*.jwk)" .jwk)
 ktap_expect "regen: the rotated server's new key, not confirmed: refused (exit 24)" 24 \
 	"advertises the signing key $newtp: not trusted" S regen "$img" 1
 ktap_expect "regen binds keyslot 1 again, to the new keys (its own token unlocks, no passphrase)" 0 \
-	"keyslot 1 bound again in keyslot 3" S regen "$img" 1 --thumbprint "$newtp"
+	"keyslot 1 replaced by keyslot 3" S regen "$img" 1 --thumbprint "$newtp"
 rm -f "$WORK/tang1"/.*.jwk
 tang_stop 2
 ktap_expect "old keys deleted, server 2 down: the re-bound keyslot unlocks through server 1" 0 \
