@@ -43,7 +43,8 @@ static _Noreturn void child(const struct clevis_run *run, const char *const argv
 	if (!run->tty)
 		setsid();
 	execvp(argv[0], (char *const *)argv);
-	_exit(errno == ENOENT ? 127 : 126);
+	dprintf(STDERR_FILENO, "cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
 }
 
 /* Keep the last non-empty line of what the child said on stderr. */
@@ -134,14 +135,21 @@ static int run_child(struct clevis_run *run, pid_t pid, struct pump *p)
 		}
 		r = pump_once(p, wait_ms);
 	}
-	if (r < 0)
+	/* its output is closed (r == 1); it still has until the deadline to exit */
+	if (r > 0)
+		r = 0;
+	while (r == 0 && waitpid(pid, &status, WNOHANG) == 0) {
+		if (deadline && now_ms() >= deadline)
+			r = -ETIMEDOUT;
+		else
+			usleep(10000);
+	}
+	if (r < 0) {
 		kill(run->tty ? pid : -pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (r < 0)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
 		return r;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return -ENOENT;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		last_line(run, p->err, p->err_len);
 		if (!run->err[0])

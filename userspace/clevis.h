@@ -27,7 +27,7 @@ struct clevis_run {
  * Run @argv (argv[0] found on $PATH) with @in (@in_len bytes) on stdin.
  * Returns 0 with the child's stdout in *@out (a secret, NUL-terminated
  * after len); -ETIMEDOUT past the deadline, -EIO when the child failed
- * (run->err says why), -ENOENT when argv[0] is not installed.
+ * or could not be run (run->err says why).
  */
 int clevis_exec(struct clevis_run *run, const char *const argv[], const void *in, size_t in_len,
 		struct secret **out);

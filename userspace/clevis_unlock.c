@@ -29,8 +29,6 @@ int clevis_token_decrypt(const char *json, unsigned int timeout_s, int *keyslot,
 		snprintf(why, size, "clevis decrypt took longer than %u s", timeout_s);
 	else if (r == -EIO)
 		snprintf(why, size, "clevis decrypt failed: %s", run.err);
-	else if (r == -ENOENT)
-		snprintf(why, size, "clevis is not installed");
 	else if (r < 0)
 		snprintf(why, size, "clevis decrypt: %s", strerror(-r));
 	else if (!(*pass)->len)
