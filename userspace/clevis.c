@@ -37,6 +37,9 @@ static _Noreturn void child(const struct clevis_run *run, const char *const argv
 {
 	if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
 		_exit(127);
+	/* dup2 onto itself (sealctl started with 0-2 closed) keeps close-on-exec */
+	for (int fd = 0; fd < 3; fd++)
+		fcntl(fd, F_SETFD, 0);
 	close_range(3, ~0U, 0);
 	signal(SIGPIPE, SIG_DFL);
 	/* its own session: no terminal to ask on, one group to kill */
@@ -168,7 +171,7 @@ int clevis_exec(struct clevis_run *run, const char *const argv[], const void *in
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	struct pump *p;
 	pid_t pid;
-	int r = -errno;
+	int r;
 
 	run->err[0] = '\0';
 	if (!buf)

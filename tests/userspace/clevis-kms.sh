@@ -18,6 +18,7 @@ declare -a KMS_PID
 kms_start()
 {
 	local i
+	rm -f "$WORK/kms$1.sock"
 	python3 "$HELPERS/testkms-server.py" "$WORK/kms$1.sock" &
 	KMS_PID[$1]=$!
 	SEAL_PIDS+=("$!")
