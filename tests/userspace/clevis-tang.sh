@@ -5,12 +5,14 @@
 # enroll tang (thumbprint right, wrong, missing without a terminal), the
 # standard clevis token both ways (clevis luks list/pass on our volume, our
 # open on a `clevis luks bind` volume), unattended open, a hung server within
-# --clevis-timeout, sss t=2 of 3 with one and two servers down, list and
+# --clevis-timeout, sss t=2 of 3 with one and two servers down, sss of tang
+# and clevis's tpm2 pin (swtpm) with either missing, regen after a key
+# rotation, removing one server's keyslot, list and
 # --json, a malformed token, and the KEK never in any argv or environment.
 . "$(dirname "$0")/helpers/common.sh"
-require clevis jose socat curl cryptsetup jq python3 setsid /usr/libexec/tangd
+require clevis jose socat curl cryptsetup jq python3 setsid swtpm /usr/libexec/tangd
 
-ktap_begin 32
+ktap_begin 36
 printf 'first passphrase' >"$WORK/p1"
 # no controlling terminal: nothing may be confirmed by a person
 S() { setsid -w "$SEALCTL" "$@"; }
@@ -136,6 +138,24 @@ ktap_expect "sss t=2: two servers down, the token fails (exit 23)" 23 "token 0 \
 	S open "$sss" --test-passphrase --token-only --clevis-timeout 30
 tang_start 2
 tang_start 3
+
+# this machine's TPM and a tang server, both needed (clevis's tpm2 pin, on swtpm)
+swtpm_start
+both=$WORK/both
+new_image "$both"
+"$SEALCTL" format "$both" -d "$WORK/p1" >/dev/null 2>&1
+ktap_expect "enroll clevis sss t=2 of tang and tpm2" 0 "clevis sss enrolled in keyslot 1" \
+	S enroll "$both" clevis sss "{\"t\":2,\"pins\":{\"tang\":[{\"url\":\"${TANG_URL[3]}\"}],\"tpm2\":{\"pcr_ids\":\"7\"}}}" \
+	-d "$WORK/p1" --thumbprint "${TANG_TP[3]}" --clevis-timeout 60
+ktap_expect "tang and TPM there: unattended" 0 "keyslot 1 unlocks the volume" \
+	S open "$both" --test-passphrase --token-only --clevis-timeout 30
+tang_stop 3
+ktap_expect "TPM there, tang down: no unattended unlock (exit 23)" 23 "token 0 \(clevis\): clevis decrypt failed" \
+	S open "$both" --test-passphrase --token-only --clevis-timeout 30
+tang_start 3
+swtpm_stop
+ktap_expect "tang there, TPM gone: no unattended unlock (exit 23)" 23 "token 0 \(clevis\): clevis decrypt failed" \
+	S open "$both" --test-passphrase --token-only --clevis-timeout 30
 
 # the other way round: a volume bound by clevis luks bind opens with sealctl
 ours=$WORK/bound
