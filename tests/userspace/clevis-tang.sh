@@ -76,7 +76,7 @@ ktap_expect "clevis luks pass recovers a KEK that opens keyslot 1 in stock crypt
 	cryptsetup open -v --test-passphrase --key-slot 1 --key-file "$WORK/kek" "$img"
 
 # the KEK in argv or the environment of any process while open runs?
-( while :; do cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n'; done ) \
+( while :; do cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n'; sleep 0.02; done ) \
 	>"$WORK/procs" &
 scan=$!
 start=$(date +%s%N)
