@@ -24,7 +24,7 @@
 	X(TPM_PRIMARY,   14, "TPM2 primary key differs from the one recorded at enrollment") \
 	X(TPM_PIN,       15, "TPM2 PIN wrong or missing")		\
 	X(TPM_ERROR,     16, "other TPM2 error")				\
-	X(TOKEN,         17, "seal-tpm2 token metadata malformed")	\
+	X(TOKEN,         17, "token metadata malformed (seal-tpm2, clevis)")	\
 	X(REFUSED,       18, "refused: last keyslot, unknown slot, or nothing to do") \
 	X(DM,            19, "device-mapper failure (seal target missing, table rejected)") \
 	X(KEYRING,       20, "kernel keyring failure")				\
