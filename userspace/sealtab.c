@@ -184,7 +184,8 @@ static void check_options(const struct line_ctx *c, const char *name, const char
 
 	while (*o) {
 		size_t len = strcspn(o, ",");
-		const char *why = len ? option_problem(o, len) : NULL;
+		/* "-" is no option, as the whole field ("-": none) */
+		const char *why = len && strncmp(o, "-", len) ? option_problem(o, len) : NULL;
 
 		if (why && !strcmp(why, "invalid"))
 			warnf(c, name, "%s: invalid '%.*s' ignored (a whole number of tries or seconds)",
