@@ -95,7 +95,7 @@ sh_out=$( (
 	info() { :; }
 	. "$TOP/dracut/90seal/seal-lib.sh"
 	SEAL_SEALTAB=$tab
-	seal_sealtab | while read -r n spec o; do
+	seal_sealtab | while read -r n spec _; do
 		seal_valid_name "$n" || { warn "invalid $n"; continue; }
 		echo "$n $(seal_dev_path "$spec")"
 	done
