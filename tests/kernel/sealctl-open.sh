@@ -7,7 +7,6 @@
 # second unseal as root fails with the PCR-mismatch exit code; no failure leaves a mapping
 # or a keyring key behind. status --json of the mapping is valid against
 # Documentation/sealctl-json.schema.json and names its device, sector size and loaded key.
-# A sealtab entry with a key file opens and closes by NAME; an unsafe key file is refused.
 # vm-options: --tpm --scratch 64
 # vm-timeout: 900
 . "$SEAL_ROOT/tests/lib/ktap.sh"
@@ -138,39 +137,4 @@ ktap_same "three wrong passphrases: exit 9" "$rc" 9
 ktap_same "three wrong passphrases: three lines and a last one" \
 	"$(grep -cE 'no keyslot accepts this passphrase \(try [123] of 3\)|no keyslot accepts the passphrase \(3 tries\)' <<<"$out")" 4
 nothing_left "three wrong passphrases" "$before"
-
-# 4. A sealtab entry with a key file, the booted system's way to open a data disk: open NAME
-#    finds the device and the key file in the entry, close NAME; data written through it
-#    reads back after a reopen. A key file its group may read, or not root's, is refused
-#    before any unlock, with nothing left.
-install -m 0600 "$work/pass2" "$work/data.key"
-printf '# name device key-file options\ndata %s %s tries=1\n' "$dev" "$work/data.key" > "$work/sealtab"
-dm_track data
-head -c $((4 << 20)) /dev/urandom > "$work/data2"
-sha2=$(sha256sum < "$work/data2" | cut -d' ' -f1)
-ktap_check "open NAME: the sealtab entry's device and key file" \
-	setsid -w "$SEALCTL" --sealtab "$work/sealtab" open data
-ktap_check "write 4 MiB through /dev/mapper/data" roundtrip_write data "$work/data2"
-ktap_check "close NAME" "$SEALCTL" close data
-ktap_check_fails "the mapping is gone" test -e /dev/mapper/data
-ktap_check "open NAME again" setsid -w "$SEALCTL" --sealtab "$work/sealtab" open data
-ktap_same "the data reads back" "$(read_sha data $((4 << 20)))" "$sha2"
-ktap_expect "open NAME while open: the name is in use (exit 8)" 8 "already in use" \
-	setsid -w "$SEALCTL" --sealtab "$work/sealtab" open data
-ktap_check "close NAME" "$SEALCTL" close data
-before=$(mappings)
-chmod 0640 "$work/data.key"
-ktap_expect "a key file its group may read: one line, exit 24" 24 \
-	"^sealctl: $dev: key file $work/data.key refused: group or others may access it" \
-	setsid -w "$SEALCTL" --sealtab "$work/sealtab" open data
-nothing_left "key file readable by its group" "$before"
-chmod 0600 "$work/data.key"
-chown 1 "$work/data.key"
-ktap_expect "a key file not root's: one line, exit 24" 24 \
-	"^sealctl: $dev: key file $work/data.key refused: not owned by root" \
-	setsid -w "$SEALCTL" --sealtab "$work/sealtab" open data
-nothing_left "key file not root's" "$before"
-ktap_expect "a NAME in no sealtab and no device: one line, exit 23" 23 \
-	"^sealctl: nosuch: no such volume in $work/sealtab, and no such device\$" \
-	"$SEALCTL" --sealtab "$work/sealtab" open nosuch
 ktap_end
