@@ -8,7 +8,8 @@
 #   rd.seal.uuid=UUID          (repeatable) unlock the LUKS2 volume with this UUID
 #   rd.seal.name=UUID=NAME     ... and name its mapping NAME (implies rd.seal.uuid=UUID)
 #   rd.seal.name=NAME          the mapping name when exactly one rd.seal.uuid is given
-#   /etc/sealtab               NAME DEVICE [OPTIONS] per line (see Documentation/admin-guide.md)
+#   /etc/sealtab               NAME DEVICE [KEYFILE] [OPTIONS] per line (Documentation/admin-guide.md
+#                              section 5; entries with a key file or noauto are the booted system's)
 # With any rd.seal.uuid/rd.seal.name, exactly those volumes are unlocked (a sealtab entry whose
 # DEVICE is UUID=<the same UUID> lends its name and options); without, every sealtab entry.
 # rd.seal=0 disables the module; rd.seal.sealtab=0 ignores /etc/sealtab.
