@@ -7,21 +7,21 @@
 # under B (and dm-crypt with B reads it); the status shows the boundary advancing; an I/O
 # straddling the boundary reads and writes the right bytes; key wipe and key set cover
 # both keys; bad messages and tables are refused with their sentence.
-# vm-timeout: 300
+# vm-timeout: 600
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 
 oracle=$SEAL_ROOT/tests/lib/xts-oracle.py
 work=$(mktemp -d)
 on_exit "rm -rf $work"
-mib=4
+mib=2
 sectors=$((mib * 2048))
 half=$((sectors / 2))
 
 ktap_begin 35
 modprobe dm-crypt
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
-dev=$(ramdisk 8)
+dev=$(ramdisk 4)
 head -c 64 /dev/urandom > "$work/a"
 head -c 64 /dev/urandom > "$work/b"
 keyctl padd logon seal-test:reA @s < "$work/a" >/dev/null
