@@ -7,7 +7,7 @@
 # under B (and dm-crypt with B reads it); the status shows the boundary advancing; an I/O
 # straddling the boundary reads and writes the right bytes; key wipe and key set cover
 # both keys; bad messages and tables are refused with their sentence.
-# vm-timeout: 600
+# vm-timeout: 900
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 
