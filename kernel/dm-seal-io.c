@@ -83,9 +83,13 @@ static inline struct skcipher_request *seal_runner_req(struct seal_runner *r)
  */
 unsigned int seal_per_io_data_size(struct seal_target *st)
 {
+	unsigned int reqsize = crypto_skcipher_reqsize(st->tfm);
+
+	/* A table with "reencrypt" has a second tfm for the same algorithm. */
+	if (st->reenc)
+		reqsize = max(reqsize, crypto_skcipher_reqsize(st->reenc->tfm));
 	st->runner_size = ALIGN(sizeof(struct seal_runner), CRYPTO_MINALIGN) +
-			  ALIGN(sizeof(struct skcipher_request) +
-				crypto_skcipher_reqsize(st->tfm),
+			  ALIGN(sizeof(struct skcipher_request) + reqsize,
 				CRYPTO_MINALIGN);
 	st->max_runners = clamp_t(unsigned int, num_possible_cpus(), 1,
 				  SEAL_MAX_RUNNERS);
@@ -119,6 +123,8 @@ static void seal_io_end(struct seal_io *io)
 		seal_count(st, write ? SEAL_STAT_WRITE_SECTORS :
 				       SEAL_STAT_READ_SECTORS, bio_sectors(bio));
 	}
+	if (unlikely(io->reenc_tracked))
+		seal_reenc_io_done(io);
 	bio_endio(bio);
 }
 
@@ -602,7 +608,7 @@ static void seal_convert(struct seal_io *io, bool may_sleep)
 		if (i)
 			INIT_WORK(&r->work, seal_runner_work);
 		INIT_WORK(&r->async_work, seal_runner_async_work);
-		skcipher_request_set_tfm(seal_runner_req(r), st->tfm);
+		skcipher_request_set_tfm(seal_runner_req(r), io->tfm);
 		skcipher_request_set_callback(seal_runner_req(r),
 					      CRYPTO_TFM_REQ_MAY_BACKLOG,
 					      seal_crypt_done, r);
@@ -850,10 +856,12 @@ int seal_map(struct dm_target *ti, struct bio *bio)
 	io = dm_per_bio_data(bio, ti->per_io_data_size);
 	io->st = st;
 	io->base = bio;
+	io->tfm = st->tfm;
 	io->bounce = NULL;
 	io->sector = sector;
 	io->size = bio->bi_iter.bi_size;
 	io->status = BLK_STS_OK;
+	io->reenc_tracked = false;
 	write = op_is_write(bio_op(bio));
 	if (write)
 		io->size = min_t(unsigned int, io->size, SEAL_MAX_WRITE_SIZE);
@@ -870,6 +878,16 @@ int seal_map(struct dm_target *ti, struct bio *bio)
 			       seal_nowait_max_size(st, sector, write));
 		if (!io->size)
 			goto would_block;
+	}
+
+	/* A table with "reencrypt": the key, and the size under it. */
+	if (unlikely(st->reenc)) {
+		int r = seal_reenc_map(st, io);
+
+		if (r == -EAGAIN)
+			goto would_block;
+		if (unlikely(r))
+			return seal_kill(st, bio);
 	}
 
 	if (write) {
@@ -895,6 +913,8 @@ int seal_map(struct dm_target *ti, struct bio *bio)
 	return DM_MAPIO_SUBMITTED;
 
 would_block:
+	if (io->reenc_tracked)
+		seal_reenc_io_done(io);
 	/* The submitter tries again where it may wait (io_uring: io-wq). */
 	bio_wouldblock_error(bio);
 	return DM_MAPIO_SUBMITTED;

@@ -257,6 +257,28 @@ out:
 }
 
 /**
+ * seal_tfm_alloc() - allocate an xts(aes) transform for a key
+ * @tfm: set to the transform, or NULL on failure
+ * @error: set to a sentence describing the problem on failure
+ *
+ * Return: 0 or a negative errno.
+ */
+int seal_tfm_alloc(struct crypto_skcipher **tfm, char **error)
+{
+	struct crypto_skcipher *t;
+
+	t = crypto_alloc_skcipher(SEAL_CRYPTO_ALG, 0,
+				  CRYPTO_ALG_ALLOCATES_MEMORY);
+	if (IS_ERR(t)) {
+		*tfm = NULL;
+		*error = "Cannot allocate " SEAL_CRYPTO_ALG " cipher";
+		return PTR_ERR(t);
+	}
+	*tfm = t;
+	return 0;
+}
+
+/**
  * seal_key_wipe() - replace the key in @tfm with random bytes
  * @tfm: the xts(aes) transform
  * @size: key size in bytes

@@ -26,14 +26,18 @@
 #define SEAL_OPT_ALLOW_DISCARDS		"allow_discards"
 #define SEAL_OPT_SECTOR_SIZE		"sector_size:"
 #define SEAL_OPT_IV_LARGE_SECTORS	"iv_large_sectors"
+#define SEAL_OPT_REENCRYPT		"reencrypt"
 
 /* Optional arguments; each may be given once. */
 enum {
 	SEAL_ARG_ALLOW_DISCARDS,
 	SEAL_ARG_SECTOR_SIZE,
 	SEAL_ARG_IV_LARGE_SECTORS,
-	SEAL_NR_OPT_ARGS,
+	SEAL_ARG_REENCRYPT,
 };
+
+/* Words of the optional arguments: "reencrypt <key> <boundary>" has three. */
+#define SEAL_MAX_OPT_WORDS	6
 
 /* Pools: enough for one maximal write to make progress on its own. */
 #define SEAL_MIN_IOS		64
@@ -50,11 +54,16 @@ static void seal_status(struct dm_target *ti, status_type_t type,
 	switch (type) {
 	case STATUSTYPE_INFO:
 		DMEMIT("%s %lld %lld %lld %lld",
-		       test_bit(SEAL_KEY_VALID, &st->flags) ? "valid" : "wiped",
+		       test_bit(SEAL_KEY_VALID, &st->flags) &&
+		       (!st->reenc || test_bit(SEAL_NEW_KEY_VALID, &st->flags)) ?
+		       "valid" : "wiped",
 		       percpu_counter_sum_positive(&st->stats[SEAL_STAT_READ_SECTORS]),
 		       percpu_counter_sum_positive(&st->stats[SEAL_STAT_WRITE_SECTORS]),
 		       percpu_counter_sum_positive(&st->stats[SEAL_STAT_READ_ERRORS]),
 		       percpu_counter_sum_positive(&st->stats[SEAL_STAT_WRITE_ERRORS]));
+		if (st->reenc)
+			DMEMIT(" " SEAL_OPT_REENCRYPT " %llu",
+			       (unsigned long long)seal_reenc_boundary(st->reenc));
 		break;
 
 	case STATUSTYPE_TABLE:
@@ -63,12 +72,13 @@ static void seal_status(struct dm_target *ti, status_type_t type,
 		       seal_key_type_name(st->key.type), st->key.desc,
 		       (unsigned long long)st->iv_offset, st->dev->name,
 		       (unsigned long long)st->start);
-		mutex_unlock(&st->key_lock);
 
 		opts = st->allow_discards + (st->sector_size != SECTOR_SIZE) +
-		       st->iv_large_sectors;
-		if (!opts)
+		       st->iv_large_sectors + (st->reenc ? 3 : 0);
+		if (!opts) {
+			mutex_unlock(&st->key_lock);
 			break;
+		}
 		DMEMIT(" %u", opts);
 		if (st->allow_discards)
 			DMEMIT(" " SEAL_OPT_ALLOW_DISCARDS);
@@ -76,6 +86,13 @@ static void seal_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" " SEAL_OPT_SECTOR_SIZE "%u", st->sector_size);
 		if (st->iv_large_sectors)
 			DMEMIT(" " SEAL_OPT_IV_LARGE_SECTORS);
+		if (st->reenc)
+			DMEMIT(" " SEAL_OPT_REENCRYPT " :%u:%s:%s %llu",
+			       st->reenc->key.size,
+			       seal_key_type_name(st->reenc->key.type),
+			       st->reenc->key.desc,
+			       (unsigned long long)seal_reenc_boundary(st->reenc));
+		mutex_unlock(&st->key_lock);
 		break;
 
 	case STATUSTYPE_IMA:
@@ -87,7 +104,8 @@ static void seal_status(struct dm_target *ti, status_type_t type,
 		DMEMIT(",iv_offset=%llu,sector_size=%u,iv_large_sectors=%c",
 		       (unsigned long long)st->iv_offset, st->sector_size,
 		       st->iv_large_sectors ? 'y' : 'n');
-		DMEMIT(",allow_discards=%c;", st->allow_discards ? 'y' : 'n');
+		DMEMIT(",allow_discards=%c", st->allow_discards ? 'y' : 'n');
+		DMEMIT(",reencrypt=%c;", st->reenc ? 'y' : 'n');
 		break;
 	}
 }
@@ -127,7 +145,8 @@ static int seal_preresume(struct dm_target *ti)
 {
 	struct seal_target *st = ti->private;
 
-	if (!test_bit(SEAL_KEY_VALID, &st->flags)) {
+	if (!test_bit(SEAL_KEY_VALID, &st->flags) ||
+	    (st->reenc && !test_bit(SEAL_NEW_KEY_VALID, &st->flags))) {
 		DMERR("Refusing to resume without a key, send \"key set\" first");
 		return -EAGAIN;
 	}
@@ -143,8 +162,10 @@ static void seal_resume(struct dm_target *ti)
 	mutex_unlock(&st->key_lock);
 }
 
-/* key set :<size>:<type>:<description> */
-static int seal_message_key_set(struct seal_target *st, char *arg)
+/* One key of "key set": into @tfm, named by @cur, valid while @bit is set. */
+static int seal_message_key_set(struct seal_target *st, char *arg,
+				struct crypto_skcipher *tfm,
+				struct seal_key_ref *cur, unsigned int bit)
 {
 	struct seal_key_ref ref = {};
 	char *error;
@@ -154,29 +175,29 @@ static int seal_message_key_set(struct seal_target *st, char *arg)
 	if (r)
 		goto bad;
 
-	if (ref.size != st->key.size) {
+	if (ref.size != cur->size) {
 		error = "Key size differs from the table's";
 		r = -EINVAL;
 		goto bad;
 	}
 
-	r = seal_key_load(st->tfm, &ref, &error);
+	r = seal_key_load(tfm, &ref, &error);
 	if (r) {
 		/*
 		 * Only a failing setkey touches the tfm, and the crypto API
 		 * then marks it as needing a key: whatever the tfm holds now,
 		 * it is not a key to serve I/O with.
 		 */
-		if (crypto_skcipher_get_flags(st->tfm) & CRYPTO_TFM_NEED_KEY) {
-			clear_bit(SEAL_KEY_VALID, &st->flags);
-			seal_key_wipe(st->tfm, st->key.size);
+		if (crypto_skcipher_get_flags(tfm) & CRYPTO_TFM_NEED_KEY) {
+			clear_bit(bit, &st->flags);
+			seal_key_wipe(tfm, cur->size);
 		}
 		goto bad;
 	}
 
-	seal_key_ref_free(&st->key);
-	st->key = ref;
-	set_bit(SEAL_KEY_VALID, &st->flags);
+	seal_key_ref_free(cur);
+	*cur = ref;
+	set_bit(bit, &st->flags);
 	return 0;
 bad:
 	seal_key_ref_free(&ref);
@@ -184,23 +205,66 @@ bad:
 	return r;
 }
 
-/* key wipe */
+/* key set :<size>:<type>:<description> [<new key>] */
+static int seal_message_key_set_all(struct seal_target *st, unsigned int argc,
+				    char **argv)
+{
+	int r;
+
+	if (argc == 4 && !st->reenc) {
+		DMWARN("key set: the table has no reencrypt key");
+		return -EINVAL;
+	}
+	r = seal_message_key_set(st, argv[2], st->tfm, &st->key,
+				 SEAL_KEY_VALID);
+	if (!r && argc == 4)
+		r = seal_message_key_set(st, argv[3], st->reenc->tfm,
+					 &st->reenc->key, SEAL_NEW_KEY_VALID);
+	return r;
+}
+
+/* key wipe: both keys of a table with "reencrypt" */
 static int seal_message_key_wipe(struct seal_target *st)
 {
 	int r;
 
 	clear_bit(SEAL_KEY_VALID, &st->flags);
 	r = seal_key_wipe(st->tfm, st->key.size);
+	if (st->reenc) {
+		clear_bit(SEAL_NEW_KEY_VALID, &st->flags);
+		r = seal_key_wipe(st->reenc->tfm, st->reenc->key.size) ?: r;
+	}
 	if (r)
 		DMERR("key wipe: cannot set a random key: %d", r);
 	return r;
 }
 
+/* reencrypt_step <sectors>: only while the device is not suspended */
+static int seal_message_reencrypt_step(struct dm_target *ti, char *arg,
+				       char *result, unsigned int maxlen)
+{
+	struct seal_target *st = ti->private;
+	int r;
+
+	mutex_lock(&st->key_lock);
+	if (test_bit(SEAL_SUSPENDED, &st->flags)) {
+		DMWARN("reencrypt_step is not accepted while the device is suspended");
+		r = -EINVAL;
+	} else {
+		r = seal_reenc_step(ti, arg, result, maxlen);
+	}
+	mutex_unlock(&st->key_lock);
+	/* 1: dm core passes @result, the new boundary, back to userspace. */
+	return r ?: 1;
+}
+
 /*
  * Messages:
- *	key set :<size>:<type>:<description>
+ *	key set :<size>:<type>:<description> [<new key>]
  *	key wipe
  * Both only while the device is suspended.
+ *	reencrypt_step <sectors>
+ * Only while it is not.
  */
 static int seal_message(struct dm_target *ti, unsigned int argc, char **argv,
 			char *result, unsigned int maxlen)
@@ -210,7 +274,10 @@ static int seal_message(struct dm_target *ti, unsigned int argc, char **argv,
 	bool set, wipe;
 	int r;
 
-	set = argc == 3 && !strcasecmp(argv[0], "key") &&
+	if (argc == 2 && !strcasecmp(argv[0], "reencrypt_step"))
+		return seal_message_reencrypt_step(ti, argv[1], result, maxlen);
+
+	set = (argc == 3 || argc == 4) && !strcasecmp(argv[0], "key") &&
 	      !strcasecmp(argv[1], "set");
 	wipe = argc == 2 && !strcasecmp(argv[0], "key") &&
 	       !strcasecmp(argv[1], "wipe");
@@ -232,7 +299,7 @@ static int seal_message(struct dm_target *ti, unsigned int argc, char **argv,
 	 */
 	noio = memalloc_noio_save();
 	if (set)
-		r = seal_message_key_set(st, argv[2]);
+		r = seal_message_key_set_all(st, argc, argv);
 	else
 		r = seal_message_key_wipe(st);
 	memalloc_noio_restore(noio);
@@ -260,6 +327,7 @@ static void seal_dtr(struct dm_target *ti)
 	if (st->tfm)
 		crypto_free_skcipher(st->tfm);
 	seal_key_ref_free(&st->key);
+	seal_reenc_dtr(st);
 
 	if (st->dev)
 		dm_put_device(ti, st->dev);
@@ -301,6 +369,8 @@ static int seal_opt_arg(const char *arg, const char **value)
 		return SEAL_ARG_ALLOW_DISCARDS;
 	if (!strcasecmp(arg, SEAL_OPT_IV_LARGE_SECTORS))
 		return SEAL_ARG_IV_LARGE_SECTORS;
+	if (!strcasecmp(arg, SEAL_OPT_REENCRYPT))
+		return SEAL_ARG_REENCRYPT;
 	if (!strncasecmp(arg, SEAL_OPT_SECTOR_SIZE, prefix)) {
 		*value = arg + prefix;
 		return SEAL_ARG_SECTOR_SIZE;
@@ -314,7 +384,8 @@ static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
 {
 	const char *value = NULL;
 	unsigned int count, seen = 0;
-	int opt;
+	char *key;
+	int opt, r;
 
 	if (!as->argc)
 		return 0;
@@ -325,7 +396,7 @@ static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
 	 * error; a user deserves to hear that options are missing.
 	 */
 	if (!seal_is_decimal(as->argv[0]) || kstrtouint(as->argv[0], 10, &count) ||
-	    count > SEAL_NR_OPT_ARGS) {
+	    count > SEAL_MAX_OPT_WORDS) {
 		ti->error = "Invalid number of optional arguments";
 		return -EINVAL;
 	}
@@ -339,7 +410,7 @@ static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
 		return -EINVAL;
 	}
 
-	while (count--) {
+	for (; count; count--) {
 		opt = seal_opt_arg(dm_shift_arg(as), &value);
 		if (opt < 0) {
 			ti->error = "Unknown optional argument";
@@ -364,6 +435,20 @@ static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
 		case SEAL_ARG_IV_LARGE_SECTORS:
 			st->iv_large_sectors = true;
 			break;
+		case SEAL_ARG_REENCRYPT:
+			if (count < 3) {
+				ti->error = "Missing reencrypt key or boundary";
+				return -EINVAL;
+			}
+			count -= 2;
+			/* Not dm_shift_arg(): a hex key is overwritten. */
+			key = as->argv[0];
+			dm_consume_args(as, 1);
+			r = seal_reenc_parse(st, key, dm_shift_arg(as),
+					     &ti->error);
+			if (r)
+				return r;
+			break;
 		}
 	}
 	return 0;
@@ -380,7 +465,8 @@ static int seal_parse_opt_args(struct dm_target *ti, struct seal_target *st,
  *	<iv_offset>	added to the sector number to form the IV
  *	<dev>		lower device, holds the ciphertext
  *	<offset>	start of the mapping on <dev>, in 512-byte sectors
- *	<opt>		allow_discards, sector_size:<bytes>, iv_large_sectors
+ *	<opt>		allow_discards, sector_size:<bytes>, iv_large_sectors,
+ *			reencrypt <new key> <boundary> (three words)
  */
 static int seal_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
@@ -473,14 +559,9 @@ static int seal_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	st->tfm = crypto_alloc_skcipher(SEAL_CRYPTO_ALG, 0,
-					CRYPTO_ALG_ALLOCATES_MEMORY);
-	if (IS_ERR(st->tfm)) {
-		r = PTR_ERR(st->tfm);
-		st->tfm = NULL;
-		ti->error = "Cannot allocate " SEAL_CRYPTO_ALG " cipher";
+	r = seal_tfm_alloc(&st->tfm, &ti->error);
+	if (r)
 		goto bad;
-	}
 	DMDEBUG("%s: using %s", devname,
 		crypto_skcipher_driver_name(st->tfm));
 
@@ -488,6 +569,12 @@ static int seal_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 	set_bit(SEAL_KEY_VALID, &st->flags);
+
+	if (st->reenc) {
+		r = seal_reenc_ctr(ti);
+		if (r)
+			goto bad;
+	}
 
 	for (i = 0; i < SEAL_STAT_NR; i++) {
 		r = percpu_counter_init(&st->stats[i], 0, GFP_KERNEL);

@@ -20,6 +20,7 @@
 #include <linux/scatterlist.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #define DM_MSG_PREFIX "seal"
@@ -67,6 +68,7 @@
 enum {
 	SEAL_KEY_VALID,		/* the tfm holds the key from the keyring */
 	SEAL_SUSPENDED,		/* between postsuspend and resume */
+	SEAL_NEW_KEY_VALID,	/* the reencrypt tfm holds its key */
 };
 
 /* Counters reported by STATUSTYPE_INFO, in this order */
@@ -100,6 +102,30 @@ struct seal_key_ref {
 };
 
 /**
+ * struct seal_reenc - a second key and a boundary (dm-seal-reencrypt.c)
+ * @tfm: xts(aes) transform with the new key, for sectors below @boundary
+ * @key: the keyring key @tfm was last loaded from; protected by key_lock
+ * @lock: protects @boundary, @step_end and @inflight; taken with
+ *	interrupts off
+ * @boundary: first target sector still under the old key
+ * @step_end: end of the piece being converted, [@boundary, @step_end);
+ *	equal to @boundary when no piece is
+ * @inflight: bios under the old key not yet completed, by seal_io.reenc_node
+ * @step_wait: a step waits here for the bios in its piece to complete
+ * @io_wait: bios into the piece being converted wait here for it
+ */
+struct seal_reenc {
+	struct crypto_skcipher *tfm;
+	struct seal_key_ref key;
+	spinlock_t lock;		/* @boundary, @step_end, @inflight */
+	sector_t boundary;
+	sector_t step_end;
+	struct list_head inflight;
+	wait_queue_head_t step_wait;
+	wait_queue_head_t io_wait;
+};
+
+/**
  * struct seal_target - one seal mapping
  * @dev: the lower device, which holds the ciphertext
  * @start: start of the mapping on @dev in 512-byte sectors (<offset>)
@@ -111,7 +137,9 @@ struct seal_key_ref {
  * @tfm: xts(aes) transform; after the table is loaded, the only place in
  *	the target that holds the key
  * @key: the keyring key @tfm was last loaded from; protected by @key_lock
- * @flags: %SEAL_KEY_VALID, %SEAL_SUSPENDED
+ * @flags: %SEAL_KEY_VALID, %SEAL_SUSPENDED, %SEAL_NEW_KEY_VALID
+ * @reenc: the new key and the boundary of a table with "reencrypt"; NULL
+ *	otherwise
  * @key_lock: serialises key messages, suspend/resume and status
  * @crypt_wq: per-CPU workqueue for the helpers that convert parts of large
  *	bios on other CPUs, for reads that complete in hard interrupt
@@ -142,6 +170,7 @@ struct seal_target {
 	struct crypto_skcipher *tfm;
 	struct seal_key_ref key;
 	unsigned long flags;
+	struct seal_reenc *reenc;
 	struct mutex key_lock;		/* key messages vs. suspend, status */
 
 	struct workqueue_struct *crypt_wq;
@@ -196,6 +225,7 @@ struct seal_runner {
  * struct seal_io - per-bio state, kept in the bio's per-io data
  * @st: the target
  * @base: the bio handed to seal_map()
+ * @tfm: the transform with the key of the sectors of @base
  * @bounce: for writes, the bio that carries the ciphertext to the lower
  *	device in bounce pages; NULL for reads, which decrypt in place
  * @sector: target-relative sector of @base
@@ -208,6 +238,8 @@ struct seal_runner {
  *	request, see seal_io_runner(); NULL when there are none
  * @softirq_node: on a CPU's list of reads to decrypt in softirq
  * @status: the first error, or BLK_STS_OK
+ * @reenc_node: on seal_reenc.inflight while @reenc_tracked
+ * @reenc_tracked: a bio under the old key of a table with "reencrypt"
  *
  * The bio's own runner, followed by its skcipher request, follows in
  * memory, see seal_io_runner().
@@ -215,6 +247,7 @@ struct seal_runner {
 struct seal_io {
 	struct seal_target *st;
 	struct bio *base;
+	struct crypto_skcipher *tfm;
 	struct bio *bounce;
 	sector_t sector;
 	unsigned int size;
@@ -224,6 +257,8 @@ struct seal_io {
 	void *helpers;
 	struct llist_node softirq_node;
 	blk_status_t status;
+	struct list_head reenc_node;
+	bool reenc_tracked;
 };
 
 /*
@@ -260,5 +295,17 @@ const char *seal_key_type_name(enum seal_key_type type);
 int seal_key_load(struct crypto_skcipher *tfm, const struct seal_key_ref *ref,
 		  char **error);
 int seal_key_wipe(struct crypto_skcipher *tfm, unsigned int size);
+int seal_tfm_alloc(struct crypto_skcipher **tfm, char **error);
+
+/* dm-seal-reencrypt.c */
+int seal_reenc_parse(struct seal_target *st, char *key, const char *boundary,
+		     char **error);
+int seal_reenc_ctr(struct dm_target *ti);
+void seal_reenc_dtr(struct seal_target *st);
+int seal_reenc_map(struct seal_target *st, struct seal_io *io);
+void seal_reenc_io_done(struct seal_io *io);
+int seal_reenc_step(struct dm_target *ti, const char *arg, char *result,
+		    unsigned int maxlen);
+sector_t seal_reenc_boundary(struct seal_reenc *re);
 
 #endif /* DM_SEAL_H */

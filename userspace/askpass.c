@@ -60,6 +60,43 @@ int askpass_file(const char *path, struct secret **ret)
 	return 0;
 }
 
+int askpass_private_check(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (st.st_uid != 0)
+		return -EPERM;
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return -EACCES;
+	return 0;
+}
+
+int askpass_private_file(const char *path, struct secret **ret)
+{
+	_cleanup_secret_ struct secret *s = secret_new(SEAL_KEYFILE_MAX);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	if (!s)
+		return -ENOMEM;
+	r = askpass_private_check(fd);
+	if (r < 0)
+		return r;
+	r = read_all(fd, s);
+	if (r < 0)
+		return r;
+	if (!s->len)
+		return -ENODATA;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
 int askpass_pin_file(const char *path, struct secret **ret)
 {
 	_cleanup_secret_ struct secret *s = NULL;

@@ -17,6 +17,14 @@
 
 /* Whole file, verbatim ("-" = standard input). */
 int askpass_file(const char *path, struct secret **ret);
+/*
+ * A key file named in the sealtab: like askpass_file() (no "-"), but only a regular file
+ * owned by root that neither group nor others may access. askpass_private_check() is that
+ * test on an open file: -EINVAL not a regular file, -EPERM not root's, -EACCES group or
+ * others have some access.
+ */
+int askpass_private_file(const char *path, struct secret **ret);
+int askpass_private_check(int fd);
 /* One line, without its newline. @id names the request for agents. */
 int askpass_prompt(const char *prompt, const char *id, struct secret **ret);
 /* A PIN from a file: like askpass_file(), without the line's newline (as the prompt). */

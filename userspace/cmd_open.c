@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sealctl open DEV NAME: the unsealer. Unlock (unlock.c), hand the DEK to
+ * sealctl open DEV NAME (or a sealtab NAME, open_sealtab.c): the unsealer. Unlock (unlock.c), hand the DEK to
  * the kernel keyring, load the seal table, drop the key, wipe, and extend
  * PCR 15 so the TPM secret cannot be unsealed again this boot.
  *
@@ -29,6 +29,7 @@
 #include "keyring.h"
 #include "luks.h"
 #include "measure.h"
+#include "open_sealtab.h"
 #include "report.h"
 #include "tpm2.h"
 #include "unlock.h"
@@ -170,13 +171,25 @@ static enum seal_exit activate(struct crypt_device *cd, const char *path, const 
 	return me;
 }
 
-enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
+enum seal_exit cmd_open(const struct seal_opts *cmdline, char **argv)
 {
 	const char *path = argv[0], *name = argv[1];
 	_cleanup_crypt_ struct crypt_device *cd = NULL;
+	_cleanup_(sealtab_volume_clear) struct sealtab_volume v = { 0 };
+	struct seal_opts opts = *cmdline, *o = &opts;
 	struct unlocked u = { 0 };
 	enum seal_exit e;
 
+	/* open NAME: a sealtab entry (a lone argument with a slash is a device) */
+	if (!name && !strchr(path, '/')) {
+		e = open_sealtab_resolve(path, o, &v);
+		if (e != SEAL_EXIT_OK)
+			return e;
+		if (v.device) {
+			path = v.device;
+			name = v.name;
+		}
+	}
 	if (!o->test_passphrase && !name)
 		return fail(SEAL_EXIT_USAGE, path, "open needs a mapping NAME (or --test-passphrase)");
 	if (process_hygiene() < 0)

@@ -30,8 +30,10 @@
 	X(KEYRING,       20, "kernel keyring failure")				\
 	X(TPM_UNCONFIRMED, 21, "PCR 15 extend not confirmed by the TPM2 (forged answer?): anything unsealed was discarded") \
 	X(DEVICE_BUSY,   22, "device in use (mounted, mapped or opened exclusively)") \
-	X(CLEVIS,        23, "clevis failed or timed out (pin error, tang server unreachable, bad JWE)") \
-	X(UNTRUSTED,     24, "tang advertisement not trusted (no or wrong --thumbprint, not confirmed)")
+	X(NO_VOLUME,     23, "no such volume: not a sealtab entry, nor a device") \
+	X(KEY_FILE_UNSAFE, 24, "sealtab key file refused: not a regular file of root's, or group or others may access it") \
+	X(CLEVIS,        25, "clevis failed or timed out (pin error, tang server unreachable, bad JWE)") \
+	X(UNTRUSTED,     26, "tang advertisement not trusted (no or wrong --thumbprint, not confirmed)")
 
 enum seal_exit {
 #define SEAL_EXIT_ENUM(name, num, text) SEAL_EXIT_##name = num,

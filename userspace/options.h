@@ -10,6 +10,8 @@
 
 struct seal_opts {
 	const char *key_file;		/* existing passphrase (format: the first one) */
+	bool key_file_private;		/* key_file from the sealtab: root's, mode 0?00 only */
+	const char *sealtab;		/* open NAME: the sealtab (default /etc/sealtab) */
 	const char *new_key_file;	/* new passphrase for enroll/rotate-kek */
 	const char *pin_file;		/* TPM2 PIN */
 	const char *tcti;		/* NULL: $SEAL_TCTI or device:/dev/tpmrm0 */
@@ -19,6 +21,7 @@ struct seal_opts {
 	unsigned int clevis_timeout;	/* seconds for one clevis run */
 	uint32_t sector_size;
 	unsigned int tries;
+	bool tries_set;			/* --tries given (a sealtab's tries= yields) */
 	bool pin;
 	bool force;
 	bool test_passphrase;

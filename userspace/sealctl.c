@@ -33,7 +33,7 @@ static const struct command commands[] = {
 	{ "remove-slot", cmd_remove_slot, 2, 2, "remove-slot DEV SLOT" },
 	{ "rotate-kek",  cmd_rotate_kek,  1, 2, "rotate-kek DEV [SLOT]" },
 	{ "regen",       cmd_regen,       2, 2, "regen DEV SLOT" },
-	{ "open",        cmd_open,        1, 2, "open DEV NAME" },
+	{ "open",        cmd_open,        1, 2, "open DEV NAME | open NAME" },
 	{ "close",       cmd_close,       1, 1, "close NAME" },
 	{ "status",      cmd_status,      1, 1, "status NAME|DEV" },
 	{ "lock-tpm",    cmd_lock_tpm,    0, 1, "lock-tpm [REASON]" },
@@ -55,6 +55,7 @@ static const struct command commands[] = {
 	X(TCTI,            0,   "tcti",            "CONF", "TPM2 TCTI (default $SEAL_TCTI or device:/dev/tpmrm0)") \
 	X(SECTOR_SIZE,     0,   "sector-size",     "N",    "format: 512 or 4096 (default)") \
 	X(TRIES,           0,   "tries",           "N",    "passphrase prompts before giving up (default 3)") \
+	X(SEALTAB,         0,   "sealtab",         "FILE", "open NAME: the volumes (default /etc/sealtab)") \
 	X(TEST_PASSPHRASE, 0,   "test-passphrase", NULL,   "open: unlock only, create no mapping") \
 	X(TOKEN_ONLY,      0,   "token-only",      NULL,   "open: never ask for a passphrase") \
 	X(NO_TOKENS,       0,   "no-tokens",       NULL,   "ignore tokens, use the passphrase or key file") \
@@ -189,6 +190,10 @@ static enum seal_exit parse_options(int argc, char **argv, struct seal_opts *o)
 		case OPT_TRIES:
 			if (parse_uint(optarg, &o->tries) < 0 || !o->tries)
 				return fail(SEAL_EXIT_USAGE, NULL, "--tries must be a positive number");
+			o->tries_set = true;
+			break;
+		case OPT_SEALTAB:
+			o->sealtab = optarg;
 			break;
 		case OPT_TEST_PASSPHRASE:
 			o->test_passphrase = true;

@@ -354,6 +354,14 @@ static bool try_tokens(struct attempt *a, struct unlocked *out)
 	return false;
 }
 
+enum seal_exit key_file_refused(const char *path, const char *key_file, int r)
+{
+	return fail(SEAL_EXIT_KEY_FILE_UNSAFE, path, "key file %s refused: %s", key_file,
+		    r == -EINVAL ? "not a regular file" :
+		    r == -EPERM ? "not owned by root" :
+		    "group or others may access it (chmod 0600 it, or 0400)");
+}
+
 static enum seal_exit try_passphrases(struct attempt *a, struct unlocked *out)
 {
 	_cleanup_free_ char *prompt = NULL;
@@ -363,7 +371,12 @@ static enum seal_exit try_passphrases(struct attempt *a, struct unlocked *out)
 	if (a->opts->key_file) {
 		_cleanup_secret_ struct secret *pass = NULL;
 
-		r = askpass_file(a->opts->key_file, &pass);
+		if (a->opts->key_file_private)
+			r = askpass_private_file(a->opts->key_file, &pass);
+		else
+			r = askpass_file(a->opts->key_file, &pass);
+		if (a->opts->key_file_private && (r == -EINVAL || r == -EPERM || r == -EACCES))
+			return key_file_refused(a->path, a->opts->key_file, r);
 		if (r < 0)
 			return fail(SEAL_EXIT_NO_KEY, a->path,
 				    "cannot read key file %s: %s", a->opts->key_file, strerror(-r));

@@ -39,6 +39,9 @@ enum seal_exit unlock_volume(struct crypt_device *cd, const char *path,
  */
 const struct seal_opts *unlock_opts(const struct seal_opts *o, struct seal_opts *copy);
 
+/* The line and exit code for a sealtab key file askpass_private_*() refused with @r. */
+enum seal_exit key_file_refused(const char *path, const char *key_file, int r);
+
 /* For other commands that talk to the TPM: errno (tpm2.h) -> exit code/text. */
 enum seal_exit tpm_exit_code(int r);
 const char *tpm_cause(int r);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # systemd generator (initramfs): one seal-unlock@NAME.service per seal volume, bound to its
 # device, required by cryptsetup.target and by /dev/mapper/NAME (so a root= or fstab entry
-# on the mapping pulls it in).
+# on the mapping pulls it in). The booted system's counterpart, for the sealtab entries the
+# initramfs leaves (key file, noauto) or could not open, is userspace/sealtab-generator.c.
 type getarg >/dev/null 2>&1 || . /lib/dracut-lib.sh
 type seal_volumes >/dev/null 2>&1 || . /lib/dracut-seal-lib.sh
 
@@ -25,7 +26,7 @@ seal_volumes | while read -r name dev opts; do
 		seal_opt "$opts" nofail >/dev/null && echo "OnFailure="
 	} > "$dir/$unit.d/50-device.conf"
 
-	t=$(seal_opt "$opts" device-timeout) || t=
+	t=$(seal_opt "$opts" device-timeout) || t=$(seal_opt "$opts" x-systemd.device-timeout) || t=
 	# not a whole number of seconds: named by seal_check_options, systemd's default stands
 	case $t in '' | *[!0-9]*) t= ;; esac
 	if [ -n "$t" ]; then

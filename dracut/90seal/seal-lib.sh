@@ -8,7 +8,8 @@
 #   rd.seal.uuid=UUID          (repeatable) unlock the LUKS2 volume with this UUID
 #   rd.seal.name=UUID=NAME     ... and name its mapping NAME (implies rd.seal.uuid=UUID)
 #   rd.seal.name=NAME          the mapping name when exactly one rd.seal.uuid is given
-#   /etc/sealtab               NAME DEVICE [OPTIONS] per line (see Documentation/admin-guide.md)
+#   /etc/sealtab               NAME DEVICE [KEYFILE] [OPTIONS] per line (Documentation/admin-guide.md
+#                              section 5; entries with a key file or noauto are the booted system's)
 # With any rd.seal.uuid/rd.seal.name, exactly those volumes are unlocked (a sealtab entry whose
 # DEVICE is UUID=<the same UUID> lends its name and options); without, every sealtab entry.
 # rd.seal=0 disables the module; rd.seal.sealtab=0 ignores /etc/sealtab.
@@ -39,11 +40,15 @@ seal_valid_name()
 	[ ${#1} -le 127 ]
 }
 
-# seal_sealtab: the sealtab's entries as "NAME DEVICE OPTIONS". A crypttab-style third field
-# "none" or "-" before the options is accepted; key files are not supported.
+# seal_sealtab: the sealtab's entries as "NAME DEVICE OPTIONS", those the initramfs opens.
+# The format (Documentation/admin-guide.md section 5) is read in the booted system by
+# userspace/sealtab.c (sealctl open NAME, seal-sealtab-generator): change both or neither.
+# NAME DEVICE [KEYFILE] [OPTIONS]: a third field of four is a key file, "none" or "-"; of
+# three, a key file if it starts with /, else the options. Entries with a key file (on the
+# root, not in the initramfs) or noauto are left to the booted system.
 seal_sealtab()
 {
-	local _n _d _a _b _rest
+	local _n _d _a _b _rest _seen=" "
 	[ -r "$SEAL_SEALTAB" ] || return 0
 	while read -r _n _d _a _b _rest || [ -n "$_n" ]; do
 		case "$_n" in
@@ -56,11 +61,29 @@ seal_sealtab()
 		if [ -n "$_b" ]; then
 			case "$_a" in
 			none | -) _a=$_b ;;
+			/*) _a=key-file ;;
 			*)
-				warn "seal: $SEAL_SEALTAB: $_n: key files are not supported; entry ignored"
+				warn "seal: $SEAL_SEALTAB: $_n: the key file must be an absolute path, not '$_a'; entry ignored"
 				continue
 				;;
 			esac
+		fi
+		case "$_seen" in
+		*" $_n "*)
+			warn "seal: $SEAL_SEALTAB: $_n is named twice (the first entry wins); ignored"
+			continue
+			;;
+		esac
+		_seen="$_seen$_n "
+		case "$_a" in
+		/* | key-file)
+			info "seal: $SEAL_SEALTAB: $_n has a key file: left to the booted system"
+			continue
+			;;
+		esac
+		if seal_opt "${_a:--}" noauto >/dev/null; then
+			info "seal: $SEAL_SEALTAB: $_n is noauto: left to the booted system"
+			continue
 		fi
 		printf '%s %s %s\n' "$_n" "$_d" "${_a:--}"
 	done < "$SEAL_SEALTAB"
@@ -188,10 +211,12 @@ seal_check_options()
 	for _o in "$@"; do
 		case "$_o" in
 		tries=0 | tries=*[!0-9]* | tries= | timeout=*[!0-9]* | timeout= | \
-			device-timeout=*[!0-9]* | device-timeout=)
+			device-timeout=*[!0-9]* | device-timeout= | \
+			x-systemd.device-timeout=*[!0-9]* | x-systemd.device-timeout=)
 			warn "seal: $_name: invalid '$_o' ignored (a whole number of tries or seconds)" ;;
-		- | tries=* | timeout=* | device-timeout=* | tpm2-pcrs=* | tcti=* | nofail | \
-			readonly | read-only | force) ;;
+		# the list of options: userspace/sealtab.c's known_options has the same
+		- | tries=* | timeout=* | device-timeout=* | x-systemd.device-timeout=* | tpm2-pcrs=* | \
+			tcti=* | nofail | noauto | _netdev | readonly | read-only | force) ;;
 		*) warn "seal: $_name: unknown option '$_o' ignored" ;;
 		esac
 	done
@@ -249,7 +274,7 @@ seal_exit_reason()
 	19) echo "device-mapper refused the seal table (is dm-seal.ko loaded?)" ;;
 	20) echo "the kernel keyring refused the key" ;;
 	21) echo "the TPM2 did not confirm the PCR 15 extend (a forged answer on the TPM bus?)" ;;
-	23) echo "its clevis token failed (tang servers unreachable?) and no passphrase could be asked for" ;;
+	25) echo "its clevis token failed (tang servers unreachable?) and no passphrase could be asked for" ;;
 	124) echo "no passphrase was entered in time" ;;
 	126 | 127) echo "sealctl cannot run" ;;
 	*) echo "sealctl failed with exit code $1" ;;

@@ -3,7 +3,8 @@
 # `make install DESTDIR=...` lays out the tree the admin guide describes: the module in the
 # kernel's updates/ directory, sealctl, its man page and bash completion under PREFIX, the
 # token plugin where libcryptsetup looks for plugins, the udev rule that locks a TPM
-# appearing late (naming PREFIX's sealctl), the dracut module where dracut looks for
+# appearing late (naming PREFIX's sealctl), the sealtab generator where systemd looks for
+# generators, the dracut module where dracut looks for
 # modules, and the documents (with the --json schema). PREFIX moves what is under it and
 # nothing else. Nothing lands outside DESTDIR.
 # The build goes to a directory of its own: the shared build/ may be in use by guest tests.
@@ -25,6 +26,7 @@ $1/share/man/man8/sealctl.8
 $1/share/bash-completion/completions/sealctl
 ${tokendir#/}/libcryptsetup-token-seal-tpm2.so
 lib/udev/rules.d/90-seal-tpm-late.rules
+usr/lib/systemd/system-generators/seal-sealtab-generator
 usr/lib/dracut/modules.d/90seal/module-setup.sh
 usr/lib/dracut/modules.d/90seal/parse-seal.sh
 usr/lib/dracut/modules.d/90seal/seal-askpass.sh

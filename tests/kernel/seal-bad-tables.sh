@@ -212,8 +212,8 @@ refused_via_dmsetup "one option for an option count of 2" "$good 0 2 allow_disca
 refused "two options for an option count of 3" "$good 0 3 allow_discards iv_large_sectors" \
 	"Not enough optional arguments"
 refused "an option count of 1 and no option" "$good 0 1" "Not enough optional arguments"
-refused "an option count of 4 (there are three options)" \
-	"$good 0 4 allow_discards iv_large_sectors sector_size:4096 allow_discards" \
+refused "an option count of 7 (six words at most)" \
+	"$good 0 7 allow_discards iv_large_sectors sector_size:4096 reencrypt $K32 0 allow_discards" \
 	"Invalid number of optional arguments"
 refused "an option count of -1" "$good 0 -1 allow_discards" "Invalid number of optional arguments"
 refused "an option count of +1" "$good 0 +1 allow_discards" "Invalid number of optional arguments"
@@ -346,6 +346,31 @@ for o in submit_from_crypt_cpus no_read_workqueue integrity:28:aead allow_discar
 	allow_discards:1; do
 	refused "option $o" "$good 0 1 $o" "Unknown optional argument"
 done
+
+# reencrypt <new key> <boundary>: three words of the option count.
+refused "reencrypt without a boundary" "$good 0 2 reencrypt $K32" \
+	"Missing reencrypt key or boundary"
+refused "reencrypt counted as one word" "$good 0 1 reencrypt $K32 0" "Too many arguments"
+refused "reencrypt with a hex key" "$good 0 3 reencrypt 00112233445566778899aabbccddeeff 0" \
+	"Invalid reencrypt key"
+refused "reencrypt with a key of 48 bytes" "$good 0 3 reencrypt :48:logon:seal-bad:k64 0" \
+	"Invalid reencrypt key"
+refused "reencrypt boundary -8" "$good 0 3 reencrypt $K32 -8" "Invalid reencrypt boundary"
+refused "reencrypt boundary 8x" "$good 0 3 reencrypt $K32 8x" "Invalid reencrypt boundary"
+refused "reencrypt boundary 16 on 8 sectors (beyond the end)" "$good 0 3 reencrypt $K32 16" \
+	"Reencrypt boundary is beyond the end of the target"
+refused "reencrypt boundary 4 with sector_size:4096" \
+	"$good 0 4 sector_size:4096 reencrypt $K32 4" \
+	"Reencrypt boundary is not a multiple of sector_size"
+refused "reencrypt with a missing key" "$good 0 3 reencrypt :32:logon:seal-bad:nokey 0" \
+	"Reencrypt key lookup failed"
+refused "reencrypt with a key of the wrong size" "$good 0 3 reencrypt :32:logon:seal-bad:k64 0" \
+	"Reencrypt key size does not match the keyring payload"
+refused "reencrypt twice" "$good 0 6 reencrypt $K32 0 REENCRYPT $K32 0" \
+	"Duplicate optional argument"
+raw "control: reencrypt at boundary 8 of 8 (loads, printed last)" 8 \
+	"aes-xts-plain64 $K 0 /dev/ram0 0 4 reencrypt $K32 8 allow_discards" \
+	"accepted aes-xts-plain64 $K 0 $devno 0 4 allow_discards reencrypt $K32 8"
 
 # Each option at most once; names are compared without case.
 refused "allow_discards twice" "$good 0 2 allow_discards allow_discards" \

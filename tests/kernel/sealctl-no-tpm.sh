@@ -3,7 +3,9 @@
 # A guest without a TPM: a volume enrolled elsewhere (a swtpm inside the guest, stopped
 # before the checks) has a seal-tpm2 token that cannot be used. Unattended open says so
 # and exits 11 (TPM absent) leaving nothing behind; with a terminal or a key file it falls
-# back to the passphrase and opens; enroll tpm2 exits 11 and leaves the header alone.
+# back to the passphrase and opens; a sealtab entry with a key file opens and closes by
+# NAME, a key file group or others may read, or not root's, is refused (exit 24) with
+# nothing left; enroll tpm2 exits 11 and leaves the header alone.
 # Then the same swtpm again, behind an active interposer (tests/userspace/helpers/
 # tpm-proxy.py forge-pcr-read: PCR 15's extend swallowed, PCR_Event's and PCR_Read's
 # answers forged): the TPM unlock discards its secret, a key-file unlock is undone, each
@@ -70,6 +72,39 @@ ktap_check_fails "no seal: key left" seal_keys
 ktap_check "close" "$SEALCTL" close v
 ktap_check "with a key file it opens" "$SEALCTL" open "$dev" v -d "$work/pass"
 ktap_check "close" "$SEALCTL" close v
+
+# A sealtab entry with a key file, the booted system's way to open a data disk: open NAME
+# finds the device and the key file in the entry, close NAME; data written through it reads
+# back after a reopen. A key file its group may read, or not root's, is refused before any
+# unlock, with nothing left. (Here, with no TPM, as cheap as it gets: the token fails at
+# once. Unknown names, exit 23: tests/userspace/sealtab-generator.sh.)
+(
+	umask 077
+	printf 'right passphrase' > "$work/data.key"
+	printf '# name device key-file options\ndata %s %s tries=1\n' "$dev" "$work/data.key" > "$work/sealtab"
+)
+dm_track data
+head -c $((1 << 20)) /dev/urandom > "$work/data"
+sha=$(sha256sum < "$work/data" | cut -d' ' -f1)
+ktap_check "open NAME: the sealtab entry's device and key file" \
+	setsid -w "$SEALCTL" --sealtab "$work/sealtab" open data
+ktap_check "write 1 MiB through /dev/mapper/data" roundtrip_write data "$work/data"
+ktap_check "close NAME: the mapping is gone" \
+	sh -c "'$SEALCTL' close data && ! test -e /dev/mapper/data"
+ktap_check "open NAME again" setsid -w "$SEALCTL" --sealtab "$work/sealtab" open data
+ktap_same "the data reads back" "$(read_sha data $((1 << 20)))" "$sha"
+ktap_check "close NAME" "$SEALCTL" close data
+before=$(mappings)
+chmod 0640 "$work/data.key"
+ktap_expect "a key file its group may read: one line, exit 24" 24 \
+	"^sealctl: $dev: key file $work/data.key refused: group or others may access it" \
+	setsid -w "$SEALCTL" --sealtab "$work/sealtab" open data
+chmod 0600 "$work/data.key"
+chown 1 "$work/data.key"
+ktap_expect "a key file not root's: one line, exit 24" 24 \
+	"^sealctl: $dev: key file $work/data.key refused: not owned by root" \
+	setsid -w "$SEALCTL" --sealtab "$work/sealtab" open data
+nothing_left "refused key files" "$before"
 
 ktap_expect "enroll tpm2 without a TPM: exit 11" 11 "no TPM2 reachable" \
 	"$SEALCTL" enroll "$dev" tpm2 -d "$work/pass"

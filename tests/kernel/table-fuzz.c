@@ -710,12 +710,79 @@ static int known_dev(const char *s)
 	return -1;
 }
 
+/*
+ * A key reference :<size>:<type>:<description> as the documentation allows
+ * it. Return NULL and split @key into *@type and *@desc, or the refusal.
+ */
+static const char *model_key(char *key, unsigned int *size, char **type, char **desc)
+{
+	char size_buf[16], *p;
+	uint64_t v;
+	size_t n;
+
+	for (p = key; *p; p++)
+		if (k_isspace(*p))
+			return "seal: Key string must not contain whitespace";
+	if (key[0] != ':')
+		return "seal: Key must come from the kernel keyring, not the table";
+	*type = strchr(key + 1, ':');
+	n = *type ? (size_t)(*type - key - 1) : 0;
+	/* The size field: 1 to 15 characters, a decimal number. */
+	if (!*type || !n || n >= sizeof(size_buf))
+		return "seal: Invalid key size";
+	memcpy(size_buf, key + 1, n);
+	size_buf[n] = '\0';
+	if (!doc_number(size_buf, UINT_MAX, &v))
+		return "seal: Invalid key size";
+	*size = v;
+	if (*size != 32 && *size != 64)
+		return "seal: Key size must be 32 or 64 bytes";
+	(*type)++;
+	*desc = strchr(*type, ':');
+	if (!*desc || !(*desc)[1])
+		return "seal: Missing key description";
+	*(*desc)++ = '\0';
+	if (!((!strcmp(*type, "logon") || !strcmp(*type, "user") ||
+	       !strcmp(*type, "encrypted") || !strcmp(*type, "trusted")) &&
+	      key_type_available(*type, strlen(*type))))
+		return "seal: Unsupported key type";
+	return NULL;
+}
+
+/* The keyring's verdict on a parsed key: NULL, or the refusal. */
+static const char *model_key_lookup(const char *type, const char *desc, unsigned int size)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_KNOWN_KEYS; i++)
+		if (!strcmp(known_keys[i].type, type) && !strcmp(known_keys[i].desc, desc))
+			break;
+	if (i == NR_KNOWN_KEYS)
+		return "seal: Key lookup failed";
+	if (known_keys[i].revoked)
+		return "seal: Key is revoked or expired";
+	if (known_keys[i].size != size)
+		return "seal: Key size does not match the keyring payload";
+	return NULL;
+}
+
+/* The same refusal for the reencrypt key (dm-seal-reencrypt.c rewords it). */
+static const char *model_new_key_error(const char *error)
+{
+	if (!strcmp(error, "seal: Key lookup failed"))
+		return "seal: Reencrypt key lookup failed";
+	if (!strcmp(error, "seal: Key is revoked or expired"))
+		return "seal: Reencrypt key is revoked or expired";
+	return "seal: Reencrypt key size does not match the keyring payload";
+}
+
 static void model_table(uint64_t len, const char *params, struct model *m)
 {
-	char *copy = NULL, *argv[MAX_TOKENS + 8], *key, *type, *desc, *p;
-	uint64_t iv_offset, start, count, v;
-	unsigned int key_size, sector_size = 512, i;
-	bool discards = false, iv_large = false, seen_ss = false;
+	char *copy = NULL, *argv[MAX_TOKENS + 8], *key, *type, *desc;
+	char *new_type = NULL, *new_desc = NULL;
+	uint64_t iv_offset, start, count, v, boundary = 0;
+	unsigned int key_size, new_key_size = 0, sector_size = 512, i;
+	bool discards = false, iv_large = false, seen_ss = false, reenc = false;
 	size_t o, n;
 	int argc, dev;
 
@@ -740,50 +807,9 @@ static void model_table(uint64_t len, const char *params, struct model *m)
 
 	/* <key> :<size>:<type>:<description> */
 	key = argv[1];
-	for (p = key; *p; p++)
-		if (k_isspace(*p)) {
-			m->error = "seal: Key string must not contain whitespace";
-			goto refuse;
-		}
-	if (key[0] != ':') {
-		m->error = "seal: Key must come from the kernel keyring, not the table";
+	m->error = model_key(key, &key_size, &type, &desc);
+	if (m->error)
 		goto refuse;
-	}
-	type = strchr(key + 1, ':');
-	n = type ? (size_t)(type - key - 1) : 0;
-	{
-		char size_buf[16];
-
-		/* The size field: 1 to 15 characters, a decimal number. */
-		if (!type || !n || n >= sizeof(size_buf)) {
-			m->error = "seal: Invalid key size";
-			goto refuse;
-		}
-		memcpy(size_buf, key + 1, n);
-		size_buf[n] = '\0';
-		if (!doc_number(size_buf, UINT_MAX, &v)) {
-			m->error = "seal: Invalid key size";
-			goto refuse;
-		}
-		key_size = v;
-	}
-	if (key_size != 32 && key_size != 64) {
-		m->error = "seal: Key size must be 32 or 64 bytes";
-		goto refuse;
-	}
-	type++;
-	desc = strchr(type, ':');
-	if (!desc || !desc[1]) {
-		m->error = "seal: Missing key description";
-		goto refuse;
-	}
-	*desc++ = '\0';
-	if (!((!strcmp(type, "logon") || !strcmp(type, "user") ||
-	       !strcmp(type, "encrypted") || !strcmp(type, "trusted")) &&
-	      key_type_available(type, strlen(type)))) {
-		m->error = "seal: Unsupported key type";
-		goto refuse;
-	}
 
 	if (!doc_number(argv[2], UINT64_MAX, &iv_offset)) {
 		m->error = "seal: Invalid iv_offset";
@@ -803,7 +829,7 @@ static void model_table(uint64_t len, const char *params, struct model *m)
 
 	/* [<#opt> <opt>...] */
 	if (argc > 5) {
-		if (!doc_number(argv[5], 3, &count)) {
+		if (!doc_number(argv[5], 6, &count)) {
 			m->error = "seal: Invalid number of optional arguments";
 			goto refuse;
 		}
@@ -833,6 +859,8 @@ static void model_table(uint64_t len, const char *params, struct model *m)
 					}
 					sector_size = v;
 				}
+			} else if (!strcasecmp(opt, "reencrypt")) {
+				seen = &reenc;
 			} else {
 				m->error = "seal: Unknown optional argument";
 				goto refuse;
@@ -842,6 +870,21 @@ static void model_table(uint64_t len, const char *params, struct model *m)
 				goto refuse;
 			}
 			*seen = true;
+			if (seen != &reenc)
+				continue;
+			/* reencrypt <new key> <boundary> */
+			if ((unsigned int)argc - i < 3) {
+				m->error = "seal: Missing reencrypt key or boundary";
+				goto refuse;
+			}
+			if (model_key(argv[++i], &new_key_size, &new_type, &new_desc)) {
+				m->error = "seal: Invalid reencrypt key";
+				goto refuse;
+			}
+			if (!doc_number(argv[++i], UINT64_MAX, &boundary)) {
+				m->error = "seal: Invalid reencrypt boundary";
+				goto refuse;
+			}
 		}
 	}
 
@@ -872,26 +915,29 @@ static void model_table(uint64_t len, const char *params, struct model *m)
 	}
 
 	/* The key, looked up in the keyring. */
-	for (i = 0; i < NR_KNOWN_KEYS; i++)
-		if (!strcmp(known_keys[i].type, type) && !strcmp(known_keys[i].desc, desc))
-			break;
-	if (i == NR_KNOWN_KEYS) {
-		m->error = "seal: Key lookup failed";
+	m->error = model_key_lookup(type, desc, key_size);
+	if (m->error)
 		goto refuse;
-	}
-	if (known_keys[i].revoked) {
-		m->error = "seal: Key is revoked or expired";
-		goto refuse;
-	}
-	if (known_keys[i].size != key_size) {
-		m->error = "seal: Key size does not match the keyring payload";
-		goto refuse;
+	if (reenc) {
+		if (boundary % (sector_size / 512)) {
+			m->error = "seal: Reencrypt boundary is not a multiple of sector_size";
+			goto refuse;
+		}
+		if (boundary > len) {
+			m->error = "seal: Reencrypt boundary is beyond the end of the target";
+			goto refuse;
+		}
+		m->error = model_key_lookup(new_type, new_desc, new_key_size);
+		if (m->error) {
+			m->error = model_new_key_error(m->error);
+			goto refuse;
+		}
 	}
 
 	m->kind = ACCEPT;
 	o = snprintf(m->canon, sizeof(m->canon), CIPHER " :%u:%s:%s %" PRIu64 " %s %" PRIu64,
 		     key_size, type, desc, iv_offset, dev_name, start);
-	n = discards + (sector_size != 512) + iv_large;
+	n = discards + (sector_size != 512) + iv_large + 3 * reenc;
 	if (n && o < sizeof(m->canon))
 		o += snprintf(m->canon + o, sizeof(m->canon) - o, " %zu", n);
 	if (discards && o < sizeof(m->canon))
@@ -899,7 +945,10 @@ static void model_table(uint64_t len, const char *params, struct model *m)
 	if (sector_size != 512 && o < sizeof(m->canon))
 		o += snprintf(m->canon + o, sizeof(m->canon) - o, " sector_size:%u", sector_size);
 	if (iv_large && o < sizeof(m->canon))
-		snprintf(m->canon + o, sizeof(m->canon) - o, " iv_large_sectors");
+		o += snprintf(m->canon + o, sizeof(m->canon) - o, " iv_large_sectors");
+	if (reenc && o < sizeof(m->canon))
+		snprintf(m->canon + o, sizeof(m->canon) - o, " reencrypt :%u:%s:%s %" PRIu64,
+			 new_key_size, new_type, new_desc, boundary);
 	goto out;
 
 refuse_args:
@@ -939,6 +988,16 @@ static const char *const known_errors[] = {
 	"seal: Key is revoked or expired",
 	"seal: Key size does not match the keyring payload",
 	"seal: Key refused by xts(aes)",
+	"seal: Missing reencrypt key or boundary",
+	"seal: Invalid reencrypt key",
+	"seal: Invalid reencrypt boundary",
+	"seal: Reencrypt boundary is not a multiple of sector_size",
+	"seal: Reencrypt boundary is beyond the end of the target",
+	"seal: Reencrypt key lookup failed",
+	"seal: Reencrypt key is revoked or expired",
+	"seal: Reencrypt key size does not match the keyring payload",
+	"seal: Reencrypt key refused by xts(aes)",
+	"seal: Cannot load the reencrypt key",
 };
 #define NR_KNOWN_ERRORS (sizeof(known_errors) / sizeof(known_errors[0]))
 
@@ -1078,7 +1137,7 @@ static const char *const options[] = {
 	"sector_size:04096", "sector_size:4294967808", "sector_size:4096:",
 	"same_cpu_crypt", "submit_from_crypt_cpus", "no_read_workqueue",
 	"integrity:28:aead", "allow_discards:1", "iv_large_sector",
-	"allow_discards\\ ", "x",
+	"allow_discards\\ ", "x", "reencrypt", "REENCRYPT", "reencrypt:",
 };
 
 static const char *const valid_options[] = {
@@ -1088,7 +1147,7 @@ static const char *const valid_options[] = {
 };
 
 static const char *const opt_counts[] = {
-	"0", "1", "2", "3", "4", "5", "-1", "+1", "1x", "01", "4294967297",
+	"0", "1", "2", "3", "4", "5", "6", "7", "-1", "+1", "1x", "01", "4294967297",
 	"99999999999999999999", "three",
 };
 
@@ -1306,6 +1365,18 @@ static void mutate(struct table *t)
 		}
 		for (j = 0; j < n; j++)
 			t_insert(t, t->n, rnd(3) ? PICK(valid_options) : PICK(options));
+		if (!rnd(3)) {	/* reencrypt <new key> <boundary>, counted or not */
+			t_insert(t, rnd(2) ? t->n : 6, "reencrypt");
+			random_key(buf, sizeof(buf));
+			t_insert(t, t->n, buf);
+			snprintf(buf, sizeof(buf), "%" PRIu64, rnd(4) ? 8 * (uint64_t)rnd(64) :
+				 (uint64_t)rnd(1 << 20));
+			t_insert(t, t->n, buf);
+			if (t->n > 5 && rnd(4)) {
+				snprintf(buf, sizeof(buf), "%d", n + 3);
+				t_set(t, 5, buf);
+			}
+		}
 		break;
 	case 11:	/* a new optional argument count */
 		t_set(t, 5, PICK(opt_counts));

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The bash completion for sealctl (userspace/sealctl.bash-completion), sourced into this
 # shell and asked as bash asks it: commands and long options equal sealctl --help's, option
-# arguments are skipped, block devices for a volume, seal mappings (and no others) for
-# close and status, the keyslots of a real volume for remove-slot.
+# arguments are skipped, block devices for a volume, sealtab names for open and close, seal
+# mappings (and no others) for close and status, the keyslots of a real volume for remove-slot.
 . "$(dirname "$0")/helpers/common.sh"
 require
 completion=$TOP/userspace/sealctl.bash-completion
@@ -44,9 +44,17 @@ echo SEAL-0e3b1c1a6d524b8e9e4f111111111111-data >"$sys/block/dm-0/dm/uuid"
 echo cryptroot >"$sys/block/dm-1/dm/name"
 echo CRYPT-LUKS2-0e3b1c1a6d524b8e9e4f222222222222-cryptroot >"$sys/block/dm-1/dm/uuid"
 _sealctl_sys=$sys
+_sealctl_sealtab=$WORK/no-sealtab
 ktap_same "format /dev/: block devices that have a node (${blk:-none here})" \
 	"$(complete_line "sealctl format /dev/")" "$blk"
 ktap_same "close: seal mappings only (not dm-crypt's)" "$(complete_line "sealctl close ")" data
+printf '# name device\ndata /dev/sdb\nbackup UUID=41c7 /etc/k nofail\n\n' >"$WORK/sealtab"
+ktap_same "open: sealtab names and block devices" \
+	"$(complete_line "sealctl --sealtab $WORK/sealtab open " | tr '\n' ' ')" \
+	"$(printf '%s\n' backup data $blk | sort | tr '\n' ' ')"
+ktap_same "open b: the sealtab name" "$(complete_line "sealctl open --sealtab $WORK/sealtab b")" backup
+ktap_same "close: seal mappings and sealtab names, once each" \
+	"$(complete_line "sealctl --sealtab $WORK/sealtab close " | tr '\n' ' ')" "backup data "
 ktap_same "status: seal mappings and block devices" "$(complete_line "sealctl status " | tr '\n' ' ')" \
 	"$(printf '%s\n' data $blk | sort | tr '\n' ' ')"
 

@@ -55,10 +55,10 @@ img=$WORK/img
 new_image "$img"
 "$SEALCTL" format "$img" -d "$WORK/p1" >/dev/null 2>&1
 before=$(hdr_hash "$img")
-ktap_expect "enroll tang without --thumbprint and no terminal: refused (exit 24), key shown" 24 \
+ktap_expect "enroll tang without --thumbprint and no terminal: refused (exit 26), key shown" 26 \
 	"advertises the signing key ${TANG_TP[1]}: not trusted \(pass --thumbprint" \
 	S enroll "$img" tang "${TANG_URL[1]}" -d "$WORK/p1"
-ktap_expect "enroll tang with a wrong --thumbprint: refused (exit 24)" 24 \
+ktap_expect "enroll tang with a wrong --thumbprint: refused (exit 26)" 26 \
 	"--thumbprint names none of its signing keys" \
 	S enroll "$img" tang "${TANG_URL[1]}" -d "$WORK/p1" --thumbprint "${TANG_TP[2]}"
 ktap_same "refused enrollments leave the header as it was" "$(hdr_hash "$img")" "$before"
@@ -100,7 +100,7 @@ ktap_same "list --json: keyslot 1's binding" "$(jq -c '.keyslots[1].clevis' "$WO
 # a server that accepts and never answers: the token gives up after --clevis-timeout
 tang_hang 1
 start=$(date +%s)
-ktap_expect "tang hung, --token-only: exit 23 after --clevis-timeout" 23 \
+ktap_expect "tang hung, --token-only: exit 25 after --clevis-timeout" 25 \
 	"token 0 \(clevis\): clevis decrypt took longer than 2 s" \
 	S open "$img" --test-passphrase --token-only --clevis-timeout 2
 secs=$(($(date +%s) - start))
@@ -120,7 +120,7 @@ new_image "$sss"
 "$SEALCTL" format "$sss" -d "$WORK/p1" >/dev/null 2>&1
 cfg=$(printf '{"t":2,"pins":{"tang":[{"url":"%s"},{"url":"%s"},{"url":"%s"}]}}' \
 	"${TANG_URL[1]}" "${TANG_URL[2]}" "${TANG_URL[3]}")
-ktap_expect "enroll clevis sss t=2 of 3 tang, one thumbprint missing: refused (exit 24)" 24 \
+ktap_expect "enroll clevis sss t=2 of 3 tang, one thumbprint missing: refused (exit 26)" 26 \
 	"${TANG_URL[3]}: --thumbprint names none" \
 	S enroll "$sss" clevis sss "$cfg" -d "$WORK/p1" --thumbprint "${TANG_TP[1]},${TANG_TP[2]}"
 ktap_expect "enroll clevis sss t=2 of 3 tang, --thumbprint listing all three" 0 \
@@ -134,7 +134,7 @@ tang_stop 2
 ktap_expect "sss t=2: one server of three down, still unattended" 0 "keyslot 1 unlocks the volume" \
 	S open "$sss" --test-passphrase --token-only --clevis-timeout 30
 tang_stop 3
-ktap_expect "sss t=2: two servers down, the token fails (exit 23)" 23 "token 0 \(clevis\): clevis decrypt failed" \
+ktap_expect "sss t=2: two servers down, the token fails (exit 25)" 25 "token 0 \(clevis\): clevis decrypt failed" \
 	S open "$sss" --test-passphrase --token-only --clevis-timeout 30
 tang_start 2
 tang_start 3
@@ -150,11 +150,11 @@ ktap_expect "enroll clevis sss t=2 of tang and tpm2" 0 "clevis sss enrolled in k
 ktap_expect "tang and TPM there: unattended" 0 "keyslot 1 unlocks the volume" \
 	S open "$both" --test-passphrase --token-only --clevis-timeout 30
 tang_stop 3
-ktap_expect "TPM there, tang down: no unattended unlock (exit 23)" 23 "token 0 \(clevis\): clevis decrypt failed" \
+ktap_expect "TPM there, tang down: no unattended unlock (exit 25)" 25 "token 0 \(clevis\): clevis decrypt failed" \
 	S open "$both" --test-passphrase --token-only --clevis-timeout 30
 tang_start 3
 swtpm_stop
-ktap_expect "tang there, TPM gone: no unattended unlock (exit 23)" 23 "token 0 \(clevis\): clevis decrypt failed" \
+ktap_expect "tang there, TPM gone: no unattended unlock (exit 25)" 25 "token 0 \(clevis\): clevis decrypt failed" \
 	S open "$both" --test-passphrase --token-only --clevis-timeout 30
 
 # the other way round: a volume bound by clevis luks bind opens with sealctl
@@ -171,7 +171,7 @@ ktap_expect "enroll a second server's copy" 0 "clevis tang enrolled in keyslot 2
 cp "$img" "$WORK/img.before-regen"
 /usr/libexec/tangd-rotate-keys -d "$WORK/tang1" >/dev/null 2>&1
 newtp=$(basename "$(grep -l '"verify"' "$WORK/tang1"/[!.]*.jwk)" .jwk)
-ktap_expect "regen: the rotated server's new key, not confirmed: refused (exit 24)" 24 \
+ktap_expect "regen: the rotated server's new key, not confirmed: refused (exit 26)" 26 \
 	"advertises the signing key $newtp: not trusted" S regen "$img" 1
 ktap_expect "regen binds keyslot 1 again, to the new keys (its own token unlocks, no passphrase)" 0 \
 	"keyslot 1 replaced by keyslot 3" S regen "$img" 1 --thumbprint "$newtp"
@@ -179,7 +179,7 @@ rm -f "$WORK/tang1"/.*.jwk
 tang_stop 2
 ktap_expect "old keys deleted, server 2 down: the re-bound keyslot unlocks through server 1" 0 \
 	"keyslot 3 unlocks the volume" S open "$img" --test-passphrase --token-only
-ktap_expect "a header copy from before regen no longer unlocks through server 1" 23 \
+ktap_expect "a header copy from before regen no longer unlocks through server 1" 25 \
 	"token 0 \(clevis\): clevis decrypt failed" \
 	S open "$WORK/img.before-regen" --test-passphrase --token-only
 tang_start 2

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # sealctl(8) documents what the code does: the exit-code table equals
 # userspace/exitcode.h, every command and long option of sealctl --help is
-# described, every field of the --json schema is named, and the token plugin exports exactly the documented symbols at
-# CRYPTSETUP_TOKEN_1.0.
+# described, every field of the --json schema is named, the sealtab options the code knows
+# (booted system and initramfs) are the documented ones, and the token plugin exports exactly
+# the documented symbols at CRYPTSETUP_TOKEN_1.0.
 . "$(dirname "$0")/helpers/common.sh"
 require man objdump jq
 
@@ -32,6 +33,18 @@ for field in $(jq -r '.. | objects | .properties? // empty | keys[]' \
 	printf '%s\n' "$rendered" | grep -qw -- "$field" || missing="$missing $field"
 done
 ktap_same "every field of sealctl-json.schema.json is named in sealctl(8)" "${missing:-none}" none
+
+# sealtab options: the booted system's parser, the initramfs's and the admin guide's table
+# (section 5) name the same ones (KEY= for those with a value)
+c_opts=$(sed -n 's/^\t{ "\([a-z0-9_.-]*\)", \(true\|false\), .*/\1 \2/p' "$TOP/userspace/sealtab.c" |
+	sed 's/ true$/=/; s/ false$//' | sort | tr '\n' ' ')
+sh_opts=$(sed -n '/# the list of options/,/;;/{/#/d;p}' "$TOP/dracut/90seal/seal-lib.sh" |
+	grep -oE '[a-z_][a-z0-9_.-]*=?\*?' |
+	sed 's/\*$//' | sort -u | tr '\n' ' ')
+doc_opts=$(sed -n '/^## 5\./,/^## 6\./p' "$TOP/Documentation/admin-guide.md" |
+	sed -n 's/^| `\([a-z_][a-z0-9_.-]*=\?\)[^`]*` |.*/\1/p' | sort -u | tr '\n' ' ')
+ktap_same "sealtab options: seal-lib.sh accepts those sealtab.c knows" "$sh_opts" "$c_opts"
+ktap_same "sealtab options: the admin guide's table lists those sealtab.c knows" "$doc_opts" "$c_opts"
 
 syms=$(objdump -T "$PLUGIN" | awk '$NF ~ /^cryptsetup_token_/ && $(NF-1) == "CRYPTSETUP_TOKEN_1.0" {print $NF}' | sort | tr '\n' ' ')
 ktap_same "plugin exports its entry points at CRYPTSETUP_TOKEN_1.0" "$syms" \
