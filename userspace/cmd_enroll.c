@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sealctl enroll DEV tpm2|passphrase|recovery: one more KEK keyslot.
+ * sealctl enroll DEV tpm2|passphrase|recovery: one more KEK keyslot
+ * (tang and clevis: cmd_enroll_clevis.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -27,8 +28,13 @@ enum seal_exit cmd_enroll(const struct seal_opts *o, char **argv)
 	enum seal_exit e;
 	int slot = -1, r;
 
+	if (!strcmp(kind, "tang") || !strcmp(kind, "clevis"))
+		return cmd_enroll_clevis(o, argv);
 	if (strcmp(kind, "tpm2") && strcmp(kind, "passphrase") && strcmp(kind, "recovery"))
-		return fail(SEAL_EXIT_USAGE, path, "unknown KEK type '%s' (tpm2, passphrase, recovery)", kind);
+		return fail(SEAL_EXIT_USAGE, path, "unknown KEK type '%s' (tpm2, passphrase, recovery, tang, clevis)",
+			    kind);
+	if (argv[2])
+		return fail(SEAL_EXIT_USAGE, path, "enroll %s takes no further argument", kind);
 	if (process_hygiene() < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "cannot harden the process: %s", strerror(errno));
 	e = volume_load(path, false, &cd);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "clevis_token.h"
 #include "commands.h"
 #include "luks.h"
 #include "report.h"
@@ -21,8 +22,25 @@ struct slot_row {
 	bool sealed;		/* a tpm2 keyslot whose token parsed: the fields below hold */
 	uint32_t pcr_mask, pcr_initial_mask;	/* sha256 bank */
 	bool pin;
-	char problem[96];	/* a tpm2 keyslot whose token did not parse: why */
+	char problem[96];	/* a tpm2 or clevis keyslot whose token did not parse: why */
+	json_object *binding;	/* a clevis keyslot: its pin tree (clevis_token.h) */
 };
+
+/* A clevis keyslot: the pin tree out of the token's JWE. */
+static void describe_clevis(struct crypt_device *cd, int token, struct slot_row *row)
+{
+	_cleanup_free_ char *jwe = NULL;
+	const char *json, *why = NULL;
+	int slot;
+
+	if (crypt_token_json_get(cd, token, &json) < 0 || clevis_token_parse(json, &slot, &jwe, &why) < 0) {
+		snprintf(row->problem, sizeof(row->problem), "token malformed: %s", why ?: "?");
+		return;
+	}
+	row->binding = clevis_jwe_binding(jwe);
+	if (!row->binding)
+		snprintf(row->problem, sizeof(row->problem), "token malformed: the JWE header names no clevis pin");
+}
 
 static void describe_slot(struct crypt_device *cd, int slot, struct slot_row *row)
 {
@@ -53,6 +71,9 @@ static void describe_slot(struct crypt_device *cd, int slot, struct slot_row *ro
 		row->pcr_mask = tok.sealed.pcr_mask;
 		row->pcr_initial_mask = tok.sealed.pcr_initial_mask;
 		row->pin = tok.sealed.pin;
+	} else if (!strcmp(type, CLEVIS_TOKEN_TYPE)) {
+		row->kind = "clevis";
+		describe_clevis(cd, token, row);
 	} else {
 		row->kind = type;
 	}
@@ -65,6 +86,8 @@ static void format_details(const struct slot_row *row, char *buf, size_t size)
 	size_t n;
 
 	snprintf(buf, size, "%s", row->problem);
+	if (row->binding)
+		clevis_binding_text(row->binding, buf, size);
 	if (!row->sealed)
 		return;
 	seal_tpm_format_pcrs(row->pcr_mask, pcrs, sizeof(pcrs));
@@ -89,6 +112,8 @@ static json_object *slot_json(const struct slot_row *row)
 		json_object_object_add(o, "token", json_object_new_int(row->token));
 	if (row->problem[0])
 		json_object_object_add(o, "problem", json_object_new_string(row->problem));
+	if (row->binding)
+		json_object_object_add(o, "clevis", json_object_get(row->binding));
 	if (!row->sealed)
 		return o;
 	tpm2 = json_object_new_object();
@@ -116,6 +141,15 @@ static int token_problem(struct crypt_device *cd, int id, const char **type, cha
 		snprintf(buf, size, "malformed: %s", why ?: "?");
 		return 1;
 	}
+	if (!strcmp(*type, CLEVIS_TOKEN_TYPE)) {
+		_cleanup_free_ char *jwe = NULL;
+		int slot;
+
+		if (clevis_token_parse(json, &slot, &jwe, &why) < 0) {
+			snprintf(buf, size, "malformed: %s", why ?: "?");
+			return 1;
+		}
+	}
 	if (seal_token_first_keyslot(json) == -ENOENT) {
 		snprintf(buf, size, "assigned to no keyslot");
 		return 1;
@@ -141,6 +175,7 @@ static enum seal_exit list_json(struct crypt_device *cd, const char *path, int m
 			continue;
 		describe_slot(cd, s, &row);
 		json_object_array_add(slots, slot_json(&row));
+		json_object_put(row.binding);
 	}
 	problems = json_object_new_array();
 	json_object_object_add(root, "token-problems", problems);
@@ -177,7 +212,7 @@ enum seal_exit cmd_list(const struct seal_opts *o, char **argv)
 	for (int s = 0; s < max; s++) {
 		crypt_keyslot_info ki = crypt_keyslot_status(cd, s);
 		struct slot_row row;
-		char token[12] = "-", details[160];
+		char token[12] = "-", details[512];
 
 		if (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST)
 			continue;
@@ -185,6 +220,7 @@ enum seal_exit cmd_list(const struct seal_opts *o, char **argv)
 		if (row.token >= 0)
 			snprintf(token, sizeof(token), "%d", row.token);
 		format_details(&row, details, sizeof(details));
+		json_object_put(row.binding);
 		printf("%-8d %-12s %-6s %-9s %s\n", s, row.kind, token, row.pbkdf, details);
 	}
 	for (int t = 0; t < crypt_token_max(CRYPT_LUKS2); t++) {

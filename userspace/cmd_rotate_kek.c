@@ -10,6 +10,7 @@
 
 #include "askpass.h"
 #include "cleanup.h"
+#include "clevis_token.h"
 #include "commands.h"
 #include "hygiene.h"
 #include "keyslots.h"
@@ -53,6 +54,8 @@ static enum seal_exit rotate_one(struct crypt_device *cd, const char *path,
 				    r == -EBADMSG ? "the two entries differ" :
 				    r == -ENOTTY ? "no terminal (use --new-key-file)" : strerror(-r));
 		e = add_passphrase_slot(cd, path, vk, pass, &slot);
+	} else if (!strcmp(type, CLEVIS_TOKEN_TYPE)) {
+		return fail(SEAL_EXIT_REFUSED, path, "keyslot %d is a clevis keyslot: use sealctl regen", old);
 	} else {
 		return fail(SEAL_EXIT_REFUSED, path,
 			    "keyslot %d belongs to a %s token: re-enroll it with the tool that made it",
@@ -60,13 +63,7 @@ static enum seal_exit rotate_one(struct crypt_device *cd, const char *path,
 	}
 	if (e != SEAL_EXIT_OK)
 		return e;
-	/* the new KEK is committed: now the old one goes */
-	r = luks_destroy_keyslot(cd, old);
-	if (r < 0)
-		return fail(SEAL_EXIT_FAILURE, path, "new keyslot %d added, old keyslot %d not removed: %s",
-			    slot, old, strerror(-r));
-	note(path, "keyslot %d replaced by keyslot %d", old, slot);
-	return SEAL_EXIT_OK;
+	return retire_keyslot(cd, path, old, slot);
 }
 
 enum seal_exit cmd_rotate_kek(const struct seal_opts *o, char **argv)

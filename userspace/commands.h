@@ -11,8 +11,10 @@
 
 enum seal_exit cmd_format(const struct seal_opts *o, char **argv);
 enum seal_exit cmd_enroll(const struct seal_opts *o, char **argv);
+enum seal_exit cmd_enroll_clevis(const struct seal_opts *o, char **argv);
 enum seal_exit cmd_list(const struct seal_opts *o, char **argv);
 enum seal_exit cmd_remove_slot(const struct seal_opts *o, char **argv);
+enum seal_exit cmd_regen(const struct seal_opts *o, char **argv);
 enum seal_exit cmd_rotate_kek(const struct seal_opts *o, char **argv);
 enum seal_exit cmd_open(const struct seal_opts *o, char **argv);
 enum seal_exit cmd_close(const struct seal_opts *o, char **argv);

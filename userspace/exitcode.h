@@ -24,14 +24,16 @@
 	X(TPM_PRIMARY,   14, "TPM2 primary key differs from the one recorded at enrollment") \
 	X(TPM_PIN,       15, "TPM2 PIN wrong or missing")		\
 	X(TPM_ERROR,     16, "other TPM2 error")				\
-	X(TOKEN,         17, "seal-tpm2 token metadata malformed")	\
+	X(TOKEN,         17, "token metadata malformed (seal-tpm2, clevis)")	\
 	X(REFUSED,       18, "refused: last keyslot, unknown slot, or nothing to do") \
 	X(DM,            19, "device-mapper failure (seal target missing, table rejected)") \
 	X(KEYRING,       20, "kernel keyring failure")				\
 	X(TPM_UNCONFIRMED, 21, "PCR 15 extend not confirmed by the TPM2 (forged answer?): anything unsealed was discarded") \
 	X(DEVICE_BUSY,   22, "device in use (mounted, mapped or opened exclusively)") \
 	X(NO_VOLUME,     23, "no such volume: not a sealtab entry, nor a device") \
-	X(KEY_FILE_UNSAFE, 24, "sealtab key file refused: not a regular file of root's, or group or others may access it")
+	X(KEY_FILE_UNSAFE, 24, "sealtab key file refused: not a regular file of root's, or group or others may access it") \
+	X(CLEVIS,        25, "clevis failed or timed out (pin error, tang server unreachable, bad JWE)") \
+	X(UNTRUSTED,     26, "tang advertisement not trusted (no or wrong --thumbprint, not confirmed)")
 
 enum seal_exit {
 #define SEAL_EXIT_ENUM(name, num, text) SEAL_EXIT_##name = num,

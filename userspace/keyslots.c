@@ -8,6 +8,8 @@
 #include <sys/random.h>
 
 #include "askpass.h"
+#include "clevis.h"
+#include "clevis_token.h"
 #include "keyslots.h"
 #include "luks.h"
 #include "report.h"
@@ -149,5 +151,57 @@ enum seal_exit add_recovery_slot(struct crypt_device *cd, const char *path,
 	    write(STDOUT_FILENO, "\n", 1) != 1)
 		note(path, "could not print the recovery key: %s", strerror(errno));
 	*ret_slot = slot;
+	return SEAL_EXIT_OK;
+}
+
+enum seal_exit add_clevis_slot(struct crypt_device *cd, const char *path, const struct secret *vk,
+			       const struct seal_opts *opts, const char *pin, const char *cfg,
+			       int *ret_slot)
+{
+	_cleanup_secret_ struct secret *kek = secret_new(SEAL_TPM_SECRET_SIZE), *pass = NULL, *jwe = NULL;
+	struct clevis_run run = { .timeout_s = opts->clevis_timeout };
+	_cleanup_free_ char *json = NULL;
+	enum seal_exit e;
+	int r, slot;
+
+	if (!kek)
+		return fail(SEAL_EXIT_FAILURE, path, "out of memory");
+	if (getrandom(kek->data, SEAL_TPM_SECRET_SIZE, 0) != SEAL_TPM_SECRET_SIZE)
+		return fail(SEAL_EXIT_FAILURE, path, "getrandom: %s", strerror(errno));
+	kek->len = SEAL_TPM_SECRET_SIZE;
+	pass = secret_base64(kek);
+	if (!pass)
+		return fail(SEAL_EXIT_FAILURE, path, "out of memory");
+	/* the KEK goes to clevis on its stdin, the JWE comes back on its stdout */
+	r = clevis_exec(&run, (const char *const[]){ "clevis", "encrypt", pin, cfg, NULL },
+			pass->data, pass->len, &jwe);
+	if (r < 0)
+		return fail(SEAL_EXIT_CLEVIS, path, "clevis encrypt %s: %s", pin,
+			    r == -ETIMEDOUT ? "timed out" : r == -EIO ? run.err : strerror(-r));
+	if (luks_pbkdf_minimal(cd) < 0)
+		return fail(SEAL_EXIT_FAILURE, path, "cannot prepare the keyslot");
+	slot = add_slot(cd, vk, pass);
+	if (slot < 0)
+		return fail(SEAL_EXIT_FAILURE, path, "cannot add a keyslot: %s", strerror(-slot));
+	r = clevis_token_format(slot, (const char *)jwe->data, jwe->len, &json);
+	if (r < 0) {
+		(void)crypt_keyslot_destroy(cd, slot);
+		return fail(SEAL_EXIT_CLEVIS, path, "clevis encrypt %s: its output is not a compact JWE", pin);
+	}
+	e = attach_token(cd, path, slot, json);
+	if (e == SEAL_EXIT_OK)
+		*ret_slot = slot;
+	return e;
+}
+
+enum seal_exit retire_keyslot(struct crypt_device *cd, const char *path, int old, int slot)
+{
+	/* the new KEK is committed: now the old one goes */
+	int r = luks_destroy_keyslot(cd, old);
+
+	if (r < 0)
+		return fail(SEAL_EXIT_FAILURE, path, "new keyslot %d added, old keyslot %d not removed: %s",
+			    slot, old, strerror(-r));
+	note(path, "keyslot %d replaced by keyslot %d", old, slot);
 	return SEAL_EXIT_OK;
 }

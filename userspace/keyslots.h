@@ -25,4 +25,11 @@ enum seal_exit add_passphrase_slot(struct crypt_device *cd, const char *path,
 enum seal_exit add_recovery_slot(struct crypt_device *cd, const char *path,
 				 const struct secret *vk, int *ret_slot);
 
+/* A random KEK encrypted by `clevis encrypt @pin @cfg` + the standard clevis token. */
+enum seal_exit add_clevis_slot(struct crypt_device *cd, const char *path, const struct secret *vk,
+			       const struct seal_opts *opts, const char *pin, const char *cfg,
+			       int *ret_slot);
+/* Keyslot @slot replaces @old (rotate-kek, regen): destroy @old and its tokens. */
+enum seal_exit retire_keyslot(struct crypt_device *cd, const char *path, int old, int slot);
+
 #endif /* SEAL_KEYSLOTS_H */

@@ -17,6 +17,8 @@ struct seal_opts {
 	const char *tcti;		/* NULL: $SEAL_TCTI or device:/dev/tpmrm0 */
 	uint32_t pcrs;			/* PCR mask for enroll tpm2 */
 	bool pcrs_set;			/* --pcrs given (rotate-kek keeps a slot's PCRs otherwise) */
+	const char *thumbprint;		/* trusted tang signing key(s), comma-separated */
+	unsigned int clevis_timeout;	/* seconds for one clevis run */
 	uint32_t sector_size;
 	unsigned int tries;
 	bool tries_set;			/* --tries given (a sealtab's tries= yields) */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clevis.h"
 #include "commands.h"
 #include "luks.h"
 #include "report.h"
@@ -27,10 +28,11 @@ struct command {
 
 static const struct command commands[] = {
 	{ "format",      cmd_format,      1, 1, "format DEV" },
-	{ "enroll",      cmd_enroll,      2, 2, "enroll DEV tpm2|passphrase|recovery" },
+	{ "enroll",      cmd_enroll,      2, 4, "enroll DEV tpm2|passphrase|recovery | tang URL | clevis PIN CONFIG" },
 	{ "list",        cmd_list,        1, 1, "list DEV" },
 	{ "remove-slot", cmd_remove_slot, 2, 2, "remove-slot DEV SLOT" },
 	{ "rotate-kek",  cmd_rotate_kek,  1, 2, "rotate-kek DEV [SLOT]" },
+	{ "regen",       cmd_regen,       2, 2, "regen DEV SLOT" },
 	{ "open",        cmd_open,        1, 2, "open DEV NAME | open NAME" },
 	{ "close",       cmd_close,       1, 1, "close NAME" },
 	{ "status",      cmd_status,      1, 1, "status NAME|DEV" },
@@ -48,6 +50,8 @@ static const struct command commands[] = {
 	X(PCRS,            0,   "pcrs",            "LIST", "PCRs for enroll tpm2 (default 7+15; 15 at its reset value)") \
 	X(PIN,             0,   "pin",             NULL,   "protect the tpm2 keyslot with a PIN as well") \
 	X(PIN_FILE,        0,   "pin-file",        "FILE", "read the PIN from FILE") \
+	X(THUMBPRINT,      0,   "thumbprint",      "TP",   "enroll tang/clevis: trusted tang signing key(s), comma-separated") \
+	X(CLEVIS_TIMEOUT,  0,   "clevis-timeout",  "SEC",  "seconds for one clevis token or tang request (default 10)") \
 	X(TCTI,            0,   "tcti",            "CONF", "TPM2 TCTI (default $SEAL_TCTI or device:/dev/tpmrm0)") \
 	X(SECTOR_SIZE,     0,   "sector-size",     "N",    "format: 512 or 4096 (default)") \
 	X(TRIES,           0,   "tries",           "N",    "passphrase prompts before giving up (default 3)") \
@@ -146,7 +150,8 @@ static enum seal_exit parse_options(int argc, char **argv, struct seal_opts *o)
 	}
 	shorts[n] = '\0';
 
-	*o = (struct seal_opts){ .pcrs = SEAL_TPM_DEFAULT_PCRS, .tries = 3 };
+	*o = (struct seal_opts){ .pcrs = SEAL_TPM_DEFAULT_PCRS, .tries = 3,
+				 .clevis_timeout = SEAL_CLEVIS_TIMEOUT_S };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, long_options, NULL)) != -1) {
 		switch (option_of(c)) {
@@ -166,6 +171,13 @@ static enum seal_exit parse_options(int argc, char **argv, struct seal_opts *o)
 			break;
 		case OPT_PIN_FILE:
 			o->pin_file = optarg;
+			break;
+		case OPT_THUMBPRINT:
+			o->thumbprint = optarg;
+			break;
+		case OPT_CLEVIS_TIMEOUT:
+			if (parse_uint(optarg, &o->clevis_timeout) < 0 || !o->clevis_timeout)
+				return fail(SEAL_EXIT_USAGE, NULL, "--clevis-timeout must be a positive number of seconds");
 			break;
 		case OPT_TCTI:
 			o->tcti = optarg;

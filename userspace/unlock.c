@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "askpass.h"
+#include "clevis_token.h"
+#include "clevis_unlock.h"
 #include "luks.h"
 #include "report.h"
 #include "token.h"
@@ -86,6 +88,8 @@ static int failure_rank(enum seal_exit e)
 		return 4;
 	case SEAL_EXIT_TOKEN:
 		return 3;
+	case SEAL_EXIT_CLEVIS:
+		return 2;
 	case SEAL_EXIT_TPM_ERROR:
 		return 2;
 	case SEAL_EXIT_TPM_ABSENT:
@@ -212,6 +216,28 @@ static bool try_seal_token(struct attempt *a, int id, const char *json, struct u
 	return true;
 }
 
+/* A clevis token (tang, sss, ...): clevis decrypt, bounded by --clevis-timeout. */
+static bool try_clevis_token(struct attempt *a, int id, const char *json, struct unlocked *out)
+{
+	_cleanup_secret_ struct secret *pass = NULL;
+	char why[200];
+	int keyslot = -1, r;
+
+	r = clevis_token_decrypt(json, a->opts->clevis_timeout, &keyslot, &pass, why, sizeof(why));
+	if (r < 0) {
+		note(a->path, "token %d (clevis): %s", id, why);
+		attempt_failed(a, r == -EINVAL ? SEAL_EXIT_TOKEN : SEAL_EXIT_CLEVIS);
+		return false;
+	}
+	if (get_key(a, keyslot, pass, out) < 0) {
+		note(a->path, "token %d (clevis): the decrypted key opens no keyslot (keyslot %d)", id, keyslot);
+		attempt_failed(a, SEAL_EXIT_TOKEN);
+		return false;
+	}
+	debug(a->path, "keyslot %d unlocked by token %d (clevis)", out->keyslot, id);
+	return true;
+}
+
 static int foreign_token_key(struct attempt *a, struct crypt_keyslot_context *kc, struct secret *vk)
 {
 	size_t size = vk->size;
@@ -284,28 +310,43 @@ static bool try_foreign_token(struct attempt *a, int id, const char *type, struc
 	return true;
 }
 
-static bool try_tokens(struct attempt *a, struct unlocked *out)
+typedef bool (*token_try_fn)(struct attempt *a, int id, const char *json, struct unlocked *out);
+
+/* Every token of @type, in id order, until one unlocks. */
+static bool try_tokens_of(struct attempt *a, const char *type, token_try_fn try, struct unlocked *out)
 {
 	int max = crypt_token_max(CRYPT_LUKS2);
-	const char *json, *type;
+	const char *json;
 
-	/* own tokens first: unsealed here, once */
 	for (int id = 0; id < max; id++) {
 		_cleanup_free_ char *t = NULL;
 
 		if (crypt_token_json_get(a->cd, id, &json) < 0)
 			continue;
 		t = seal_token_type(json);
-		if (t && !strcmp(t, SEAL_TOKEN_TYPE) && try_seal_token(a, id, json, out))
+		if (t && !strcmp(t, type) && try(a, id, json, out))
 			return true;
 	}
+	return false;
+}
+
+static bool try_tokens(struct attempt *a, struct unlocked *out)
+{
+	int max = crypt_token_max(CRYPT_LUKS2);
+	const char *type;
+
+	/* own tokens first: unsealed here, once; then clevis tokens (tang, sss, tpm2 pin) */
+	if (try_tokens_of(a, SEAL_TOKEN_TYPE, try_seal_token, out) ||
+	    try_tokens_of(a, CLEVIS_TOKEN_TYPE, try_clevis_token, out))
+		return true;
 	/* then whatever another installed plugin handles */
 	for (int id = 0; id < max; id++) {
 		crypt_token_info st = crypt_token_status(a->cd, id, &type);
 
 		if (st != CRYPT_TOKEN_INTERNAL && st != CRYPT_TOKEN_EXTERNAL)
 			continue;
-		if (!strcmp(type, SEAL_TOKEN_TYPE) || !strcmp(type, SEAL_RECOVERY_TOKEN_TYPE))
+		if (!strcmp(type, SEAL_TOKEN_TYPE) || !strcmp(type, SEAL_RECOVERY_TOKEN_TYPE) ||
+		    !strcmp(type, CLEVIS_TOKEN_TYPE))
 			continue;
 		if (try_foreign_token(a, id, type, out))
 			return true;

@@ -270,10 +270,11 @@ seal_exit_reason()
 	14) echo "the TPM2 is not the one the volume was enrolled with" ;;
 	15) echo "the TPM2 PIN was wrong or missing" ;;
 	16) echo "the TPM2 failed" ;;
-	17) echo "its seal-tpm2 token is malformed" ;;
+	17) echo "its seal-tpm2 or clevis token is malformed" ;;
 	19) echo "device-mapper refused the seal table (is dm-seal.ko loaded?)" ;;
 	20) echo "the kernel keyring refused the key" ;;
 	21) echo "the TPM2 did not confirm the PCR 15 extend (a forged answer on the TPM bus?)" ;;
+	25) echo "its clevis token failed (tang servers unreachable?) and no passphrase could be asked for" ;;
 	124) echo "no passphrase was entered in time" ;;
 	126 | 127) echo "sealctl cannot run" ;;
 	*) echo "sealctl failed with exit code $1" ;;

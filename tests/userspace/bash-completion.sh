@@ -30,7 +30,7 @@ ktap_same "long options: those of sealctl --help" "$(complete_line "sealctl --" 
 	"$("$SEALCTL" --help | grep -oE -- '--[a-z-]+' | sort -u)"
 ktap_same "a prefix: st is status" "$(complete_line "sealctl -v st")" status
 ktap_same "enroll DEV: the keyslot types, after options with arguments" \
-	"$(complete_line "sealctl -d key --pcrs 7+15 enroll /dev/sdb " | tr '\n' ' ')" "passphrase recovery tpm2 "
+	"$(complete_line "sealctl -d key --pcrs 7+15 enroll /dev/sdb " | tr '\n' ' ')" "clevis passphrase recovery tang tpm2 "
 ktap_same "--sector-size: 512 and 4096" "$(complete_line "sealctl --sector-size " | sort -n | tr "\n" " ")" "512 4096 "
 touch "$WORK/passphrase-file"
 ktap_same "--key-file: files" "$(complete_line "sealctl format --key-file $WORK/pass")" "$WORK/passphrase-file"

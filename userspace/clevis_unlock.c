@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * clevis decrypt for a token (see clevis_unlock.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "clevis.h"
+#include "clevis_token.h"
+#include "clevis_unlock.h"
+
+int clevis_token_decrypt(const char *json, unsigned int timeout_s, int *keyslot,
+			 struct secret **pass, char *why, size_t size)
+{
+	struct clevis_run run = { .timeout_s = timeout_s };
+	_cleanup_free_ char *jwe = NULL;
+	const char *bad = NULL;
+	int r;
+
+	r = clevis_token_parse(json, keyslot, &jwe, &bad);
+	if (r < 0) {
+		snprintf(why, size, "malformed: %s", bad ?: strerror(-r));
+		return r;
+	}
+	r = clevis_exec(&run, (const char *const[]){ "clevis", "decrypt", NULL }, jwe, strlen(jwe), pass);
+	if (r == -ETIMEDOUT)
+		snprintf(why, size, "clevis decrypt took longer than %u s", timeout_s);
+	else if (r == -EIO)
+		snprintf(why, size, "clevis decrypt failed: %s", run.err);
+	else if (r < 0)
+		snprintf(why, size, "clevis decrypt: %s", strerror(-r));
+	else if (!(*pass)->len)
+		snprintf(why, size, "clevis decrypt returned nothing"), r = -EIO;
+	return r;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Unattended unlock by a clevis token: `clevis decrypt` with the token's JWE
+ * on stdin, the keyslot passphrase read back from its stdout into locked
+ * memory, within a bounded time.
+ */
+#ifndef SEAL_CLEVIS_UNLOCK_H
+#define SEAL_CLEVIS_UNLOCK_H
+
+#include <stddef.h>
+
+#include "secret.h"
+
+/*
+ * 0 with the passphrase and its keyslot; -EINVAL (token malformed),
+ * -ETIMEDOUT, -EIO (clevis failed), with one line in @why.
+ */
+int clevis_token_decrypt(const char *json, unsigned int timeout_s, int *keyslot,
+			 struct secret **pass, char *why, size_t size);
+
+#endif /* SEAL_CLEVIS_UNLOCK_H */
