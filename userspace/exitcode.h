@@ -29,7 +29,8 @@
 	X(DM,            19, "device-mapper failure (seal target missing, table rejected)") \
 	X(KEYRING,       20, "kernel keyring failure")				\
 	X(TPM_UNCONFIRMED, 21, "PCR 15 extend not confirmed by the TPM2 (forged answer?): anything unsealed was discarded") \
-	X(DEVICE_BUSY,   22, "device in use (mounted, mapped or opened exclusively)")
+	X(DEVICE_BUSY,   22, "device in use (mounted, mapped or opened exclusively)") \
+	X(NOT_INITRAMFS, 23, "--defer-lock outside the initramfs (no /etc/initrd-release)")
 
 enum seal_exit {
 #define SEAL_EXIT_ENUM(name, num, text) SEAL_EXIT_##name = num,

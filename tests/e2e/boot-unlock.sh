@@ -3,9 +3,10 @@
 # Boot tests of dracut/90seal: a QEMU guest boots a dracut initramfs whose root file system
 # is on a seal volume (tests/e2e/lib/e2e.sh builds the disk image once and each initramfs
 # once), with swtpm as its TPM2. The cases, numbered as in issue #5:
-#   1  enrolled with tpm2: boots unattended to the marker, no prompt; once up (5), PCR 15
-#      has moved, neither sealctl nor tpm2-tools as root unseal the KEK, no keyring root
-#      can see holds a readable DEK, and the kernel log is clean
+#   1  enrolled with tpm2: boots unattended to the marker, no prompt, with a second tpm2
+#      volume (the disk's second partition) unlocked at the same boot; once up (5), PCR 15
+#      has moved, neither sealctl nor tpm2-tools as root unseal the KEK of either volume,
+#      no keyring root can see holds a readable DEK, and the kernel log is clean
 #   2  a bound PCR (10: the kernel's IMA boot aggregate, made different by ima_hash=sha1)
 #      changed before the initramfs runs: the prompt; a wrong passphrase is refused, the
 #      right one boots
@@ -63,13 +64,16 @@ check_transcript()
 	fi
 }
 
-# case1 FLAVOUR: cases 1 and 5 (6 results)
+# case1 FLAVOUR: cases 1 and 5, with a second tpm2 volume unlocked at the same boot (8
+# results). Both volumes are named on the command line (rd.seal.uuid=; in the systemd
+# flavour it replaces the baked-in sealtab).
 case1()
 {
 	local f=$1 tag="$k $1" log check
 	log=$e2e_logs/case1-tpm2-$k-$f.log
-	e2e_check "$tag: case 1: tpm2 keyslot unlocks unattended, no prompt, boots to the marker" \
+	e2e_check "$tag: case 1: two tpm2 volumes unlock unattended, no prompt, boots to the marker" \
 		--kernel "$k" --flavour "$f" --log "$log" \
+		--seal-args "rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME rd.seal.uuid=$E2E_DATA_UUID rd.seal.name=$E2E_DATA_UUID=$E2E_DATA_NAME" \
 		--append "seal_e2e.run=$top/tests/e2e/guest/booted-checks.sh seal_e2e.arg=$e2e_build" \
 		-- timeout=240 reject="$E2E_PROMPT" reject="$(emergency_banner "$f")" \
 		expect="$E2E_MARKER" expect='SEAL-E2E-SCRIPT-EXIT' expect='SEAL-E2E-POWEROFF' eof
@@ -77,6 +81,8 @@ case1()
 		sealctl-cannot-unseal:"case 5: sealctl as root cannot unseal the KEK (exit 12, PCR mismatch)" \
 		tpm2-tools-cannot-unseal:"case 5: tpm2-tools as root cannot unseal the KEK (policy needs PCR 15 at reset)" \
 		no-readable-dek:"case 5: no keyring visible to root holds a readable DEK; the table names a logon key" \
+		second-volume-open:"the second tpm2 volume was unlocked at the same boot" \
+		second-volume-cannot-unseal:"sealctl as root cannot unseal the second volume's KEK (exit 12)" \
 		kernel-log-clean:"the kernel logged no oops, BUG or WARNING while unlocking and booting"; do
 		if grep -q "^SEAL-E2E-CHECK ${check%%:*} ok" "$log"; then
 			ktap_pass "$tag: ${check#*:}"
@@ -284,7 +290,7 @@ for r in "${runs[@]}"; do
 	[ -n "${E2E_FLAVOURS:-}" ] && [[ " $E2E_FLAVOURS " != *" ${r%%:*} "* ]] && continue
 	kept+=("$r")
 	case "$c" in
-	case1) plan=$((plan + 6)) ;;
+	case1) plan=$((plan + 8)) ;;
 	case3) plan=$((plan + 8)) ;;
 	missing | rdbreak) plan=$((plan + 3)) ;;
 	case1only) plan=$((plan + 3)) ;;
