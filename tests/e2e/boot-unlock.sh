@@ -66,14 +66,15 @@ check_transcript()
 
 # case1 FLAVOUR: cases 1 and 5, with a second tpm2 volume unlocked at the same boot (8
 # results). Both volumes are named on the command line (rd.seal.uuid=; in the systemd
-# flavour it replaces the baked-in sealtab).
+# flavour it replaces the baked-in sealtab); rd.seal.device-timeout= keeps systemd from
+# giving up on the disk when a loaded host makes udev start late.
 case1()
 {
 	local f=$1 tag="$k $1" log check
 	log=$e2e_logs/case1-tpm2-$k-$f.log
 	e2e_check "$tag: case 1: two tpm2 volumes unlock unattended, no prompt, boots to the marker" \
 		--kernel "$k" --flavour "$f" --log "$log" \
-		--seal-args "rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME rd.seal.uuid=$E2E_DATA_UUID rd.seal.name=$E2E_DATA_UUID=$E2E_DATA_NAME" \
+		--seal-args "rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME rd.seal.uuid=$E2E_DATA_UUID rd.seal.name=$E2E_DATA_UUID=$E2E_DATA_NAME rd.seal.device-timeout=400" \
 		--append "seal_e2e.run=$top/tests/e2e/guest/booted-checks.sh seal_e2e.arg=$e2e_build" \
 		-- timeout=240 reject="$E2E_PROMPT" reject="$(emergency_banner "$f")" \
 		expect="$E2E_MARKER" expect='SEAL-E2E-SCRIPT-EXIT' expect='SEAL-E2E-POWEROFF' eof

@@ -56,7 +56,7 @@ expect_volumes()
 # check NAME CONDITION-STATUS DIAG...: one result
 check() { local name=$1 rc=$2; shift 2; [ "$rc" = 0 ] || ktap_diag "$@"; ktap_result "$name" "$rc"; }
 
-ktap_begin 29
+ktap_begin 30
 
 U1=0e3b1c1a-6d52-4b8e-9e4f-111111111111
 U2=0e3b1c1a-6d52-4b8e-9e4f-222222222222
@@ -175,6 +175,14 @@ else
 	ktap_fail "generator: nofail is only wanted and does not stop the boot; device-timeout= bounds the wait" \
 		"$(cd "$gen.tab" 2>/dev/null && find . -printf '%p -> %l\n')"
 fi
+# rd.seal.device-timeout= bounds every volume's device wait but one with its own
+in_initramfs "rd.seal.sealtab=1 rd.seal.device-timeout=7" "root UUID=$U1 -
+data UUID=$U2 nofail,device-timeout=20" "set -- '$gen.dt'; . '$mod/seal-generator.sh'" 2>>"$work/err"
+dev1='dev-disk-by\x2duuid-0e3b1c1a\x2d6d52\x2d4b8e\x2d9e4f\x2d111111111111.device'
+grep -qx 'JobRunningTimeoutSec=7' "$gen.dt/$dev1.d/50-seal-timeout.conf" &&
+	grep -qx 'JobRunningTimeoutSec=20' "$gen.dt/$dev.d/50-seal-timeout.conf"
+check "generator: rd.seal.device-timeout= bounds the device wait of volumes without device-timeout=" $? \
+	"$(cd "$gen.dt" 2>/dev/null && find . -name '*.conf' -exec grep -H . {} +)"
 if grep -q '^OnFailure=emergency.target' "$mod/seal-unlock@.service" &&
    grep -q '^ExecStart=/sbin/seal-unlock %I' "$mod/seal-unlock@.service" &&
    command -v systemd-analyze >/dev/null &&
