@@ -158,13 +158,14 @@ static enum seal_exit record(const char *path, const char *uuid, const char *mea
 
 /*
  * PCR 15 <- the volume's measurement (now, or recorded for lock-tpm with
- * --defer-lock). A TPM is required when a seal-tpm2 secret came out.
+ * --defer-lock). A TPM is required when a TPM secret came out: ours, or a
+ * systemd-tpm2 token's (systemd's plugin extends nothing).
  */
 static enum seal_exit measure_volume(struct crypt_device *cd, const char *path,
 				     const struct seal_opts *o, const struct unlocked *u)
 {
 	char measurement[SEAL_MEASUREMENT_MAX];
-	bool unsealed = u->tpm_unsealed;
+	bool unsealed = u->tpm_unsealed || u->foreign_tpm;
 	int r;
 
 	r = measurement_build(crypt_get_uuid(cd), u->volume_key, measurement, sizeof(measurement));
@@ -185,7 +186,7 @@ static enum seal_exit measure_volume(struct crypt_device *cd, const char *path,
 static enum seal_exit activate(struct crypt_device *cd, const char *path, const char *name,
 			       const struct seal_opts *o, const struct unlocked *u)
 {
-	bool unsealed = u->tpm_unsealed;
+	bool unsealed = u->tpm_unsealed || u->foreign_tpm;
 	enum seal_exit e, me;
 
 	e = load_table(cd, path, name, o, u->volume_key);
@@ -222,10 +223,14 @@ enum seal_exit cmd_open(const struct seal_opts *o, char **argv)
 	if (e != SEAL_EXIT_OK)
 		return e;
 
-	/* a secret that came out of the TPM was measured away already (unseal.h) */
+	/* a seal-tpm2 secret that came out of the TPM was measured away already (unseal.h) */
 	e = unlock_volume(cd, path, o, &u);
 	if (e == SEAL_EXIT_OK && o->test_passphrase) {
-		note(path, "keyslot %d unlocks the volume", u.keyslot);
+		/* a systemd-tpm2 token's secret is spent too: measured before anything else */
+		if (u.foreign_tpm)
+			e = measure_volume(cd, path, o, &u);
+		if (e == SEAL_EXIT_OK)
+			note(path, "keyslot %d unlocks the volume", u.keyslot);
 	} else if (e == SEAL_EXIT_OK) {
 		e = activate(cd, path, name, o, &u);
 		if (e == SEAL_EXIT_OK)

@@ -290,6 +290,8 @@ static bool try_foreign_token(struct attempt *a, int id, const char *type, struc
 	}
 	out->volume_key = TAKE_PTR(vk);
 	out->keyslot = r;
+	/* systemd's plugin unsealed from the TPM and extended nothing: the caller measures */
+	out->foreign_tpm = !strcmp(type, "systemd-tpm2");
 	debug(a->path, "keyslot %d unlocked by token %d (%s)", r, id, type);
 	return true;
 }
