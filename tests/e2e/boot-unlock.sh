@@ -76,7 +76,7 @@ case1()
 		--kernel "$k" --flavour "$f" --log "$log" \
 		--seal-args "rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME rd.seal.uuid=$E2E_DATA_UUID rd.seal.name=$E2E_DATA_UUID=$E2E_DATA_NAME rd.seal.device-timeout=400" \
 		--append "seal_e2e.run=$top/tests/e2e/guest/booted-checks.sh seal_e2e.arg=$e2e_build" \
-		-- timeout=240 reject="$E2E_PROMPT" reject="$(emergency_banner "$f")" \
+		-- timeout=420 reject="$E2E_PROMPT" reject="$(emergency_banner "$f")" \
 		expect="$E2E_MARKER" expect='SEAL-E2E-SCRIPT-EXIT' expect='SEAL-E2E-POWEROFF' eof
 	for check in pcr15-moved:"case 5: PCR 15 moved after the unlock" \
 		sealctl-cannot-unseal:"case 5: sealctl as root cannot unseal the KEK (exit 12, PCR mismatch)" \
