@@ -30,6 +30,7 @@
 #include "luks.h"
 #include "measure.h"
 #include "open_sealtab.h"
+#include "pending.h"
 #include "report.h"
 #include "tpm2.h"
 #include "unlock.h"
@@ -144,26 +145,55 @@ static enum seal_exit check_name(const char *path, const char *name)
 	return SEAL_EXIT_OK;
 }
 
+/* --defer-lock: the measurement waits in SEAL_PENDING_DIR for lock-tpm (pending.h). */
+static enum seal_exit record(const char *path, const char *uuid, const char *measurement,
+			     bool unsealed)
+{
+	int r = pending_add(uuid, unsealed ? "unsealed" : "opened", measurement);
+
+	if (r < 0)
+		return fail(SEAL_EXIT_FAILURE, path, "cannot record the deferred PCR %d measurement in %s: %s",
+			    SEAL_TPM_MEASURE_PCR, SEAL_PENDING_DIR, strerror(-r));
+	return SEAL_EXIT_OK;
+}
+
 /*
- * Table in, key out, PCR 15 extended with the volume's measurement. An
- * unsealed TPM secret was measured away when it came out (unseal.h); this
- * second extend records which volume was opened. After a TPM unlock a
- * mapping whose measurement failed is removed again.
+ * PCR 15 <- the volume's measurement (now, or recorded for lock-tpm with
+ * --defer-lock). A TPM is required when a TPM secret came out: ours, or a
+ * systemd-tpm2 token's (systemd's plugin extends nothing).
  */
-static enum seal_exit activate(struct crypt_device *cd, const char *path, const char *name,
-			       const struct seal_opts *o, const struct unlocked *u)
+static enum seal_exit measure_volume(struct crypt_device *cd, const char *path,
+				     const struct seal_opts *o, const struct unlocked *u)
 {
 	char measurement[SEAL_MEASUREMENT_MAX];
-	enum seal_exit e, me;
+	bool unsealed = u->tpm_unsealed || u->foreign_tpm;
 	int r;
 
 	r = measurement_build(crypt_get_uuid(cd), u->volume_key, measurement, sizeof(measurement));
 	if (r < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "cannot build the PCR measurement: %s", strerror(-r));
+	if (o->defer_lock)
+		return record(path, crypt_get_uuid(cd), measurement, unsealed);
+	return measure(path, o, measurement, unsealed);
+}
+
+/*
+ * Table in, key out, PCR 15 extended with the volume's measurement. An
+ * unsealed TPM secret was measured away when it came out (unseal.h); this
+ * second extend records which volume was opened. After a TPM unlock a
+ * mapping whose measurement failed is removed again. With --defer-lock both
+ * wait for lock-tpm (pending.h).
+ */
+static enum seal_exit activate(struct crypt_device *cd, const char *path, const char *name,
+			       const struct seal_opts *o, const struct unlocked *u)
+{
+	bool unsealed = u->tpm_unsealed || u->foreign_tpm;
+	enum seal_exit e, me;
+
 	e = load_table(cd, path, name, o, u->volume_key);
-	if (e != SEAL_EXIT_OK && !u->tpm_unsealed)
+	if (e != SEAL_EXIT_OK && !unsealed)
 		return e;
-	me = measure(path, o, measurement, u->tpm_unsealed);
+	me = measure_volume(cd, path, o, u);
 	if (e != SEAL_EXIT_OK)
 		return e;
 	if (me != SEAL_EXIT_OK)
@@ -192,6 +222,10 @@ enum seal_exit cmd_open(const struct seal_opts *cmdline, char **argv)
 	}
 	if (!o->test_passphrase && !name)
 		return fail(SEAL_EXIT_USAGE, path, "open needs a mapping NAME (or --test-passphrase)");
+	if (o->defer_lock && !seal_in_initramfs())
+		return fail(SEAL_EXIT_NOT_INITRAMFS, path,
+			    "--defer-lock is for the initramfs only (no %s): outside it every unseal moves PCR %d at once",
+			    SEAL_INITRD_RELEASE, SEAL_TPM_MEASURE_PCR);
 	if (process_hygiene() < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "cannot harden the process: %s", strerror(errno));
 	e = volume_load(path, true, &cd);
@@ -202,10 +236,14 @@ enum seal_exit cmd_open(const struct seal_opts *cmdline, char **argv)
 	if (e != SEAL_EXIT_OK)
 		return e;
 
-	/* a secret that came out of the TPM was measured away already (unseal.h) */
+	/* a seal-tpm2 secret that came out of the TPM was measured away already (unseal.h) */
 	e = unlock_volume(cd, path, o, &u);
 	if (e == SEAL_EXIT_OK && o->test_passphrase) {
-		note(path, "keyslot %d unlocks the volume", u.keyslot);
+		/* a systemd-tpm2 token's secret is spent too: measured before anything else */
+		if (u.foreign_tpm)
+			e = measure_volume(cd, path, o, &u);
+		if (e == SEAL_EXIT_OK)
+			note(path, "keyslot %d unlocks the volume", u.keyslot);
 	} else if (e == SEAL_EXIT_OK) {
 		e = activate(cd, path, name, o, &u);
 		if (e == SEAL_EXIT_OK)

@@ -33,7 +33,8 @@
 	X(NO_VOLUME,     23, "no such volume: not a sealtab entry, nor a device") \
 	X(KEY_FILE_UNSAFE, 24, "sealtab key file refused: not a regular file of root's, or group or others may access it") \
 	X(CLEVIS,        25, "clevis failed or timed out (pin error, tang server unreachable, bad JWE)") \
-	X(UNTRUSTED,     26, "tang advertisement not trusted (no or wrong --thumbprint, not confirmed)")
+	X(UNTRUSTED,     26, "tang advertisement not trusted (no or wrong --thumbprint, not confirmed)") \
+	X(NOT_INITRAMFS, 27, "--defer-lock outside the initramfs (no /etc/initrd-release)")
 
 enum seal_exit {
 #define SEAL_EXIT_ENUM(name, num, text) SEAL_EXIT_##name = num,

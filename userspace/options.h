@@ -29,6 +29,7 @@ struct seal_opts {
 	bool json;
 	bool token_only;
 	bool no_tokens;
+	bool defer_lock;		/* open, initramfs only: PCR 15 extends wait for lock-tpm */
 };
 
 #endif /* SEAL_OPTIONS_H */

@@ -60,6 +60,7 @@ static const struct command commands[] = {
 	X(TOKEN_ONLY,      0,   "token-only",      NULL,   "open: never ask for a passphrase") \
 	X(NO_TOKENS,       0,   "no-tokens",       NULL,   "ignore tokens, use the passphrase or key file") \
 	X(READ_ONLY,       0,   "readonly",        NULL,   "open: read-only mapping") \
+	X(DEFER_LOCK,      0,   "defer-lock",      NULL,   "open, initramfs only: PCR 15 moves at lock-tpm, not now") \
 	X(JSON,            0,   "json",            NULL,   "list, status: JSON output") \
 	X(FORCE,           'f', "force",           NULL,   "format over signatures; remove the last keyslot") \
 	X(VERBOSE,         'v', "verbose",         NULL,   "library messages and details") \
@@ -207,6 +208,9 @@ static enum seal_exit parse_options(int argc, char **argv, struct seal_opts *o)
 		case OPT_READ_ONLY:
 			o->read_only = true;
 			break;
+		case OPT_DEFER_LOCK:
+			o->defer_lock = true;
+			break;
 		case OPT_JSON:
 			o->json = true;
 			break;
@@ -251,6 +255,8 @@ int main(int argc, char **argv)
 			cmd = &commands[i];
 	if (!cmd)
 		return fail(SEAL_EXIT_USAGE, NULL, "unknown command '%s' (see --help)", argv[optind]);
+	if (o.defer_lock && cmd->run != cmd_open)
+		return fail(SEAL_EXIT_USAGE, NULL, "--defer-lock is an option of open only");
 	nargs = argc - optind - 1;
 	if (nargs < cmd->min_args || nargs > cmd->max_args)
 		return fail(SEAL_EXIT_USAGE, NULL, "usage: sealctl %s", cmd->usage);

@@ -11,6 +11,7 @@
 #include "clevis_token.h"
 #include "clevis_unlock.h"
 #include "luks.h"
+#include "pending.h"
 #include "report.h"
 #include "token.h"
 #include "tpm2.h"
@@ -196,7 +197,16 @@ static bool try_seal_token(struct attempt *a, int id, const char *json, struct u
 		}
 	}
 	/* -ENOTRECOVERABLE: the secret came out but PCR 15 did not move; it was wiped unused */
-	r = seal_unseal_once(a->tpm, crypt_get_uuid(a->cd), &tok.sealed, pin, &secret);
+	if (a->opts->defer_lock)
+		r = seal_unseal_deferred(a->tpm, crypt_get_uuid(a->cd), &tok.sealed, pin, &secret);
+	else
+		r = seal_unseal_once(a->tpm, crypt_get_uuid(a->cd), &tok.sealed, pin, &secret);
+	if (r == -EROFS) {
+		note(a->path, "token %d (seal-tpm2): cannot record the deferred PCR %d measurement in %s: not unsealed",
+		     id, SEAL_TPM_MEASURE_PCR, SEAL_PENDING_DIR);
+		attempt_failed(a, SEAL_EXIT_FAILURE);
+		return false;
+	}
 	if (r < 0) {
 		token_failed(a, id, r);
 		return false;
@@ -306,6 +316,8 @@ static bool try_foreign_token(struct attempt *a, int id, const char *type, struc
 	}
 	out->volume_key = TAKE_PTR(vk);
 	out->keyslot = r;
+	/* systemd's plugin unsealed from the TPM and extended nothing: the caller measures */
+	out->foreign_tpm = !strcmp(type, "systemd-tpm2");
 	debug(a->path, "keyslot %d unlocked by token %d (%s)", r, id, type);
 	return true;
 }

@@ -25,6 +25,7 @@ struct unlocked {
 	struct secret *volume_key;
 	int keyslot;
 	bool tpm_unsealed;	/* a seal-tpm2 secret was unsealed (even if unused) */
+	bool foreign_tpm;	/* a systemd-tpm2 token unlocked it: unsealed, not yet measured */
 };
 
 void unlocked_clear(struct unlocked *u);

@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "measure.h"
+#include "pending.h"
 #include "unseal.h"
 
 int seal_unseal_once(struct seal_tpm *t, const char *luks_uuid,
@@ -35,4 +36,22 @@ int seal_unseal_once(struct seal_tpm *t, const char *luks_uuid,
 		return -ENOTRECOVERABLE;
 	*ret = TAKE_PTR(secret);
 	return 0;
+}
+
+int seal_unseal_deferred(struct seal_tpm *t, const char *luks_uuid,
+			 const struct seal_tpm_sealed *sealed, const struct secret *pin,
+			 struct secret **ret)
+{
+	char measurement[SEAL_MEASUREMENT_MAX];
+	int r;
+
+	if (!seal_in_initramfs())
+		return -EPERM;
+	r = measurement_build(luks_uuid, NULL, measurement, sizeof(measurement));
+	if (r < 0)
+		return r;
+	/* the record first: no unseal without one, whatever happens after it */
+	if (pending_add(luks_uuid, "unsealed", measurement) < 0)
+		return -EROFS;
+	return seal_tpm_unseal(t, sealed, pin, ret);
 }

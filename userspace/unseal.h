@@ -19,4 +19,15 @@ int seal_unseal_once(struct seal_tpm *t, const char *luks_uuid,
 		     const struct seal_tpm_sealed *sealed, const struct secret *pin,
 		     struct secret **ret);
 
+/*
+ * The initramfs only (sealctl open --defer-lock): the same unseal, its
+ * measurement recorded as pending (pending.h) before the TPM is asked, not
+ * extended; `sealctl lock-tpm` extends it with this boot's others.
+ * -EPERM outside an initramfs, -EROFS when the record cannot be written
+ * (nothing unsealed then).
+ */
+int seal_unseal_deferred(struct seal_tpm *t, const char *luks_uuid,
+			 const struct seal_tpm_sealed *sealed, const struct secret *pin,
+			 struct secret **ret);
+
 #endif /* SEAL_UNSEAL_H */

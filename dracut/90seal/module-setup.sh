@@ -184,7 +184,7 @@ install()
 	inst_libdir_file -o "libgcc_s.so*"
 
 	inst_multiple modprobe setsid flock tr sed blkid udevadm jq
-	inst_multiple -o timeout stty
+	inst_multiple -o timeout stty sync poweroff
 	inst_simple "$moddir/seal-lib.sh" /lib/dracut-seal-lib.sh
 	inst_script "$moddir/seal-unlock.sh" /sbin/seal-unlock
 	inst_hook emergency 50 "$moddir/seal-emergency.sh"

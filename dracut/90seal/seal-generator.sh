@@ -26,9 +26,18 @@ seal_volumes | while read -r name dev opts; do
 		seal_opt "$opts" nofail >/dev/null && echo "OnFailure="
 	} > "$dir/$unit.d/50-device.conf"
 
-	t=$(seal_opt "$opts" device-timeout) || t=$(seal_opt "$opts" x-systemd.device-timeout) || t=
-	# not a whole number of seconds: named by seal_check_options, systemd's default stands
-	case $t in '' | *[!0-9]*) t= ;; esac
+	# sealtab's device-timeout= (or x-systemd.device-timeout=), else rd.seal.device-timeout=, else systemd's default (90 s)
+	t=$(seal_opt "$opts" device-timeout) || t=$(seal_opt "$opts" x-systemd.device-timeout) ||
+		t=$(getarg rd.seal.device-timeout=) || t=
+	# not a whole number of seconds: named by seal_check_options (or below), the default stands
+	case $t in
+	'') ;;
+	*[!0-9]*)
+		seal_opt "$opts" device-timeout >/dev/null || seal_opt "$opts" x-systemd.device-timeout >/dev/null ||
+			warn "seal: invalid rd.seal.device-timeout=$t ignored (a whole number of seconds)"
+		t=
+		;;
+	esac
 	if [ -n "$t" ]; then
 		mkdir -p "$dir/$devunit.d"
 		printf '[Unit]\nJobRunningTimeoutSec=%s\n' "$t" > "$dir/$devunit.d/50-seal-timeout.conf"

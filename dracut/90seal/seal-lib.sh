@@ -167,14 +167,16 @@ seal_volumes()
 seal_volume()
 {
 	local _n _d _o
+	# read to the end: leaving early would break seal_volumes' pipe ("write error")
 	seal_volumes | {
+		_rc=1
 		while read -r _n _d _o; do
-			if [ "$_n" = "$1" ]; then
+			if [ "$_n" = "$1" ] && [ $_rc = 1 ]; then
 				echo "$_d $_o"
-				exit 0
+				_rc=0
 			fi
 		done
-		exit 1
+		exit $_rc
 	}
 }
 
@@ -342,11 +344,44 @@ seal_has_tpm2_slot()
 	}
 }
 
-# seal_lock_tpm REASON: extend PCR 15 ("seal:lock:REASON"), so that no tpm2 keyslot bound
-# to its reset value unseals again until the next reboot. Runs before every shell (the
-# emergency hook: failures and rd.break points), rescue or debug shell (systemd units) and
-# at the end of the initramfs, whether or not anything was unsealed. The TPM driver may not
-# be loaded yet (rd.break=pre-trigger comes before udev): load it and wait a little.
+# seal_unseal_pending: an unseal of this boot (sealctl open --defer-lock) is not measured
+# yet: its record in $SEAL_RUN/pending (sealctl lock-tpm extends and removes them).
+seal_unseal_pending()
+{
+	local _f
+	for _f in "$SEAL_RUN"/pending/*.unsealed; do
+		[ -e "$_f" ] && return 0
+	done
+	return 1
+}
+
+# seal_poweroff: off at once, no shutdown sequence; never returns.
+seal_poweroff()
+{
+	sync
+	echo o > /proc/sysrq-trigger 2>/dev/null
+	poweroff -f 2>/dev/null
+	while :; do sleep 60; done
+}
+
+# seal_fail_closed WHY: PCR 15 could not be extended after this boot unsealed a KEK. A
+# system booted on would have a TPM willing to unseal again: one line on the console, then
+# power off (no shell, no switch to the root). Never returns.
+seal_fail_closed()
+{
+	local _line="seal: PCR 15 NOT extended after this boot's TPM unseal ($1): powering off"
+	echo "$_line" > "${SEAL_CONSOLE:-/dev/console}" 2>/dev/null || echo "$_line" >&2
+	seal_poweroff
+}
+
+# seal_lock_tpm REASON: extend PCR 15 with the measurements of this boot's unseals
+# ($SEAL_RUN/pending) and then "seal:lock:REASON", so that no tpm2 keyslot bound to its
+# reset value unseals again until the next reboot: PCR 15 moves once all of this boot's
+# unseals are done. Runs before every shell (the emergency hook: failures and rd.break
+# points), rescue or debug shell (systemd units) and at the end of the initramfs, whether
+# or not anything was unsealed; if it fails while an unseal is pending, the boot stops
+# (seal_fail_closed). The TPM driver may not be loaded yet (rd.break=pre-trigger comes
+# before udev): load it and wait a little.
 # With no TPM, $SEAL_RUN/tpm-not-locked tells the booted system (/run survives the switch
 # to the root): a udev rule there (90-seal-tpm-late.rules, make install) extends PCR 15 of
 # a TPM2 that appears later, before anyone can unseal with it.
@@ -355,11 +390,13 @@ seal_lock_tpm()
 	local _out
 	mkdir -p "$SEAL_RUN"
 	if ! seal_tpm_wait 5; then
+		seal_unseal_pending && seal_fail_closed "$1: the TPM2 is gone"
 		: > "$SEAL_RUN/tpm-not-locked"
 		info "seal: no TPM2: PCR 15 not extended ($1); a TPM2 that appears later will be"
 		return 0
 	fi
 	if ! _out=$(sealctl lock-tpm "$1" 2>&1); then
+		seal_unseal_pending && seal_fail_closed "$1: $_out"
 		warn "seal: PCR 15 NOT extended ($1): tpm2 keyslots may still unseal this boot: $_out"
 		return 1
 	fi
@@ -392,6 +429,9 @@ seal_unlock()
 	if _v=$(seal_opt "$_opts" tcti) && [ -n "$_v" ]; then
 		set -- "$@" --tcti "$_v"
 	fi
+	# PCR 15 moves once every volume of this boot is unlocked (seal_lock_tpm); a volume with
+	# its own TPM (tcti=) is measured at once
+	seal_opt "$_opts" tcti >/dev/null || set -- "$@" --defer-lock
 	if seal_opt "$_opts" readonly >/dev/null || seal_opt "$_opts" read-only >/dev/null; then
 		set -- "$@" --readonly
 	fi
@@ -421,8 +461,8 @@ seal_unlock()
 
 	if [ -d /run/systemd/system ]; then
 		# sealctl asks through systemd-ask-password; the shim adds --timeout (its default
-		# is 90 s, ours is to wait until someone answers). One volume at a time: each
-		# unlock extends PCR 15, and a prompt should not race another.
+		# is 90 s, ours is to wait until someone answers). One volume at a time: a
+		# prompt should not race another.
 		{
 			flock 9
 			SEAL_ASKPASS_TIMEOUT=$_timeout PATH="/usr/lib/dracut-seal:$PATH" sealctl "$@"

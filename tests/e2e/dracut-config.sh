@@ -56,7 +56,7 @@ expect_volumes()
 # check NAME CONDITION-STATUS DIAG...: one result
 check() { local name=$1 rc=$2; shift 2; [ "$rc" = 0 ] || ktap_diag "$@"; ktap_result "$name" "$rc"; }
 
-ktap_begin 25
+ktap_begin 30
 
 U1=0e3b1c1a-6d52-4b8e-9e4f-111111111111
 U2=0e3b1c1a-6d52-4b8e-9e4f-222222222222
@@ -180,6 +180,14 @@ else
 	ktap_fail "generator: nofail is only wanted and does not stop the boot; device-timeout= bounds the wait" \
 		"$(cd "$gen.tab" 2>/dev/null && find . -printf '%p -> %l\n')"
 fi
+# rd.seal.device-timeout= bounds every volume's device wait but one with its own
+in_initramfs "rd.seal.sealtab=1 rd.seal.device-timeout=7" "root UUID=$U1 -
+data UUID=$U2 nofail,device-timeout=20" "set -- '$gen.dt'; . '$mod/seal-generator.sh'" 2>>"$work/err"
+dev1='dev-disk-by\x2duuid-0e3b1c1a\x2d6d52\x2d4b8e\x2d9e4f\x2d111111111111.device'
+grep -qx 'JobRunningTimeoutSec=7' "$gen.dt/$dev1.d/50-seal-timeout.conf" &&
+	grep -qx 'JobRunningTimeoutSec=20' "$gen.dt/$dev.d/50-seal-timeout.conf"
+check "generator: rd.seal.device-timeout= bounds the device wait of volumes without device-timeout=" $? \
+	"$(cd "$gen.dt" 2>/dev/null && find . -name '*.conf' -exec grep -H . {} +)"
 if grep -q '^OnFailure=emergency.target' "$mod/seal-unlock@.service" &&
    grep -q '^ExecStart=/sbin/seal-unlock %I' "$mod/seal-unlock@.service" &&
    command -v systemd-analyze >/dev/null &&
@@ -202,6 +210,42 @@ if [ "$got" = "--timeout=30 --no-tty --id=x Prompt: " ] && [ "$got0" = "--timeou
 else
 	ktap_fail "askpass shim: systemd-ask-password waits for timeout= (default: no limit)" "$got / ${got0:-}"
 fi
+
+# The final TPM lock (seal_lock_tpm), with sealctl and the TPM wait stubbed: while an unseal
+# of this boot is pending (sealctl open --defer-lock's record), a lock that fails, or a TPM
+# that is gone, ends in one console line and the power-off; otherwise a failed lock is a
+# warning and the boot goes on. LOCK: the stub sealctl's exit code; TPM: seal_tpm_wait's.
+# Prints what happened: "returned N" or "powered off", after the console's lines.
+lock_case()
+{
+	local pending=$1 lock=$2 tpm=$3
+	rm -rf "$work/run" "$work/console"
+	mkdir -p "$work/run/pending"
+	[ -n "$pending" ] && echo "seal:$U1:unsealed" > "$work/run/pending/$U1.$pending"
+	in_initramfs "" "" "
+		SEAL_RUN=$work/run SEAL_CONSOLE=$work/console
+		seal_tpm_wait() { return $tpm; }
+		sealctl() { echo 'sealctl: cannot extend PCR 15: forged'; return $lock; }
+		seal_poweroff() { echo 'powered off' >> $work/console; exit 0; }
+		seal_lock_tpm initramfs-done
+		echo returned \$? >> $work/console" 2>/dev/null
+	cat "$work/console"
+}
+got=$(lock_case unsealed 21 0)
+want="seal: PCR 15 NOT extended after this boot's TPM unseal (initramfs-done: sealctl: cannot extend PCR 15: forged): powering off
+powered off"
+[ "$got" = "$want" ]
+check "final lock fails (exit 21) while an unseal is pending: one console line, power off" $? "$got"
+got=$(lock_case unsealed 0 1)
+[ "$got" = "seal: PCR 15 NOT extended after this boot's TPM unseal (initramfs-done: the TPM2 is gone): powering off
+powered off" ]
+check "the TPM is gone at the final lock while an unseal is pending: power off" $? "$got"
+got=$(lock_case opened 21 0)$(lock_case "" 21 0)
+[ "$got" = "returned 1returned 1" ]
+check "final lock fails with no unseal pending (a passphrase unlock): a warning, the boot goes on" $? "$got"
+got=$(lock_case unsealed 0 0)
+[ "$got" = "returned 0" ]
+check "final lock succeeds with an unseal pending: the boot goes on" $? "$got"
 
 # hostonly: only the host's volumes, and forced entries, reach the image's sealtab.
 touch "$work/vdb1" "$work/vdc1"

@@ -4,7 +4,9 @@
 # through our plugin, stock dm-crypt with the passphrase on a sealctl volume, sealctl on a
 # `cryptsetup luksFormat` volume, and sealctl unattended on a volume that
 # systemd-cryptenroll enrolled with the TPM (through systemd's token plugin), then with a
-# TPM PIN (--pin-file, the prompt). Each side reads what the other wrote.
+# TPM PIN (--pin-file, the prompt). Each side reads what the other wrote. A systemd-tpm2
+# token bound to PCR 15 opens once through sealctl, --test-passphrase included (sealctl
+# measures what systemd's plugin unsealed).
 # vm-options: --tpm --scratch 64 --scratch 64
 # vm-timeout: 900
 . "$SEAL_ROOT/tests/lib/ktap.sh"
@@ -110,6 +112,20 @@ else
 	ktap_check "it is a seal mapping" is_target s seal
 	ktap_same "it reads what dm-crypt wrote" "$(read_sha s $((4 << 20)))" "$sha2"
 	ktap_check "sealctl close" "$SEALCTL" close s
+	# 4b. A systemd token bound to PCR 15 as it is now: systemd's plugin extends nothing, so
+	# sealctl measures its unseal, also when it creates no mapping (--test-passphrase): the
+	# token's secret comes out once.
+	ktap_check "systemd-cryptenroll --tpm2-pcrs=7+15 (replacing the token)" \
+		env PASSWORD="$(cat "$work/pass2")" systemd-cryptenroll --wipe-slot=tpm2 \
+		--tpm2-device=/dev/tpmrm0 --tpm2-pcrs=7+15 "$stock"
+	pcr15=$(pcr 15)
+	ktap_expect "open --test-passphrase through the systemd-tpm2 token bound to PCR 15" 0 \
+		"keyslot [0-9]+ unlocks the volume" \
+		setsid -w "$SEALCTL" open --test-passphrase --token-only "$stock"
+	ktap_check_fails "... PCR 15 moved" test "$(pcr 15)" = "$pcr15"
+	ktap_expect "... a second time the systemd token refuses (exit 10)" 10 \
+		"token [0-9]+ \(systemd-tpm2\): no usable key" \
+		setsid -w "$SEALCTL" open --test-passphrase --token-only "$stock"
 	# 5. The same token with a PIN (systemd-cryptenroll --tpm2-with-pin=yes): sealctl asks
 	# for it (--pin-file, or the terminal), and a wrong one costs one try, not a passphrase.
 	printf 4711 > "$work/pin"

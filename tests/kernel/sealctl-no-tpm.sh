@@ -10,6 +10,11 @@
 # tpm-proxy.py forge-pcr-read: PCR 15's extend swallowed, PCR_Event's and PCR_Read's
 # answers forged): the TPM unlock discards its secret, a key-file unlock is undone, each
 # with exit 21 and no mapping or keyring key left.
+# Last, open --defer-lock (several tpm2 volumes at one boot, pending.h): refused outside an
+# initramfs (exit 27); in one (/etc/initrd-release), two unseals in a row with PCR 15 left
+# at its reset value, their records under /run/seal/pending holding no key bytes; lock-tpm
+# behind the interposer fails (exit 21) and keeps the records; lock-tpm extends them and the
+# lock, removes them, and the TPM refuses from then on (exit 12).
 # vm-options: --scratch 64
 # vm-timeout: 600
 . "$SEAL_ROOT/tests/lib/ktap.sh"
@@ -126,4 +131,41 @@ ktap_expect "interposer: a key-file unlock is undone when the extend is not conf
 	"cannot extend PCR 15: the TPM's answer is not authentic" \
 	"$SEALCTL" open "$dev" v -d "$work/pass" --tcti "$interposed"
 nothing_left "interposer, key file" "$before" v
+
+honest=swtpm:host=127.0.0.1,port=2321
+uuid=$(cryptsetup luksUUID "$dev")
+pending=/run/seal/pending
+swtpm_pcr15() { TPM2TOOLS_TCTI=$honest pcr 15; }
+pcr15=$(swtpm_pcr15)
+ktap_same "PCR 15 is still at its reset value (the interposer swallowed its extends)" \
+	"$pcr15" "0x$(printf '0%.0s' $(seq 64))"
+ktap_expect "open --defer-lock outside an initramfs: exit 27, one line" 27 \
+	"^sealctl: $dev: --defer-lock is for the initramfs only \(no /etc/initrd-release\)" \
+	"$SEALCTL" open --defer-lock "$dev" v --tcti "$honest"
+ktap_expect "--defer-lock with another command: exit 2" 2 "--defer-lock is an option of open only" \
+	"$SEALCTL" lock-tpm --defer-lock
+ktap_check_fails "... and nothing was unsealed or recorded" test -e "$pending"
+touch /etc/initrd-release
+on_exit "rm -f /etc/initrd-release"
+cryptsetup luksDump --dump-volume-key --batch-mode --key-file "$work/pass" \
+	--volume-key-file "$work/dek" "$dev" >/dev/null 2>&1
+for i in 1 2; do
+	ktap_check "initramfs: open --defer-lock unseals unattended ($i of 2)" \
+		setsid -w "$SEALCTL" open --defer-lock "$dev" v --tcti "$honest"
+	ktap_same "... PCR 15 has not moved ($i of 2)" "$(swtpm_pcr15)" "$pcr15"
+	ktap_check "... close ($i of 2)" "$SEALCTL" close v
+done
+ktap_same "two records of the unseal and two of the volume are pending" \
+	"$(grep -c "^seal:$uuid:unsealed\$" "$pending/$uuid.unsealed") $(grep -cE "^seal:$uuid:[0-9a-f]{64}\$" "$pending/$uuid.unsealed")" "2 2"
+ktap_check_fails "no DEK bytes in the records (hex)" \
+	grep -qiE "$(od -An -v -tx1 "$work/dek" | tr -d ' \n' | cut -c1-32)|$(od -An -v -tx1 "$work/dek" | tr -d ' \n' | cut -c65-96)" \
+	"$pending/$uuid.unsealed"
+ktap_expect "lock-tpm behind the interposer: exit 21" 21 "cannot extend PCR 15" \
+	"$SEALCTL" lock-tpm boot --tcti "$interposed"
+ktap_check "... the pending records are kept (the initramfs powers off)" test -s "$pending/$uuid.unsealed"
+ktap_check "lock-tpm" "$SEALCTL" lock-tpm boot --tcti "$honest"
+ktap_check_fails "PCR 15 moved" test "$(swtpm_pcr15)" = "$pcr15"
+ktap_same "the pending records are gone" "$(ls -A "$pending")" ""
+ktap_expect "after lock-tpm the TPM refuses: exit 12" 12 "PCR values differ" \
+	"$SEALCTL" open --defer-lock --test-passphrase --token-only "$dev" --tcti "$honest"
 ktap_end

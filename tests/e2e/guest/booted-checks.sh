@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs as root inside a booted e2e system (tests/e2e/guest/init, seal_e2e.run=), with the
 # host's tools, after the initramfs unlocked the root through the TPM: once up, nobody can
-# unseal the KEK again (PCR 15 moved), no keyring root can see holds a readable DEK, and the
-# kernel log is clean.
+# unseal the KEK again (PCR 15 moved), nor the second volume's (sealdata, /dev/vda2), no
+# keyring root can see holds a readable DEK, and the kernel log is clean.
 # Prints one "SEAL-E2E-CHECK <name> ok|fail" line per check, with "# " details before it.
 # $1: the build directory (sealctl, the DEK oracle in e2e/image/out/dek.hex).
 build=${1:-/work/main/build}
@@ -31,6 +31,19 @@ say "sealctl open --test-passphrase --token-only $dev: exit $rc"
 echo "$out" | sed 's/^/# /'
 # 12: PCR values differ from the sealed policy
 result sealctl-cannot-unseal $([ $rc = 12 ] && echo 0 || echo 1)
+
+# 2b. The second volume (the disk's second partition), unlocked by the initramfs at the same
+# boot from its own tpm2 keyslot: its mapping is there, and its KEK does not unseal either.
+rc=0
+[ -b /dev/mapper/sealdata ] || { say "no /dev/mapper/sealdata"; rc=1; }
+dmsetup table sealdata 2>&1 | sed 's/^/# sealdata: /'
+dmsetup table sealdata 2>/dev/null | grep -q ' seal ' || rc=1
+result second-volume-open $rc
+out=$("$sealctl" open --test-passphrase --token-only /dev/vda2 2>&1)
+rc=$?
+say "sealctl open --test-passphrase --token-only /dev/vda2: exit $rc"
+echo "$out" | sed 's/^/# /'
+result second-volume-cannot-unseal $([ $rc = 12 ] && echo 0 || echo 1)
 
 # 3. tpm2-tools, by hand, straight from the token: the same TPM, the same primary key, the
 # blob loads, and the policy it was sealed to is the other PCRs as they are now and PCR 15

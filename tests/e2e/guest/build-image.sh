@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs in a tests/vm/run guest (host tools, the e2e TPM attached, the e2e disk as /dev/vda
-# with one GPT partition): make /dev/vda1 a seal volume whose file system is the e2e root.
+# with two GPT partitions): make /dev/vda1 a seal volume whose file system is the e2e root.
 #   format (passphrase, keyslot 0) -> enroll tpm2 (PCRs $E2E_PCRS) -> enroll recovery ->
 #   open -> mkfs.ext4 -> busybox, /sbin/init, /pgdata (an initdb'ed PostgreSQL cluster), the
 #   modules init loads -> close
+# and /dev/vda2 a second seal volume, passphrase and tpm2 (the same PCRs), nothing inside.
 # Environment: E2E_PASSPHRASE_FILE (the admin passphrase, keyslot 0), E2E_PCRS, E2E_INIT
 # (the root's /sbin/init), E2E_EXTRAS (a tar of the rest: /pgdata, /lib/modules/KVER/*.ko
-# and load-order), SEAL_VM_OUT (results: luks-uuid, recovery-key, dek.hex, keyslots, pcrs).
+# and load-order), SEAL_VM_OUT (results: luks-uuid, recovery-key, dek.hex, keyslots, pcrs,
+# data-uuid).
 set -euo pipefail
 . "$SEAL_ROOT/tests/lib/guest.sh"
 
@@ -19,7 +21,8 @@ export SEAL_TEST_FAST_PBKDF=1
 
 step() { echo "build-image: [$(cut -d" " -f1 /proc/uptime)s] $*"; }
 
-[ -b "$dev" ] || { echo "build-image: no $dev" >&2; exit 1; }
+data=/dev/vda2
+[ -b "$dev" ] && [ -b "$data" ] || { echo "build-image: no $dev or $data" >&2; exit 1; }
 umask 077
 cp "$E2E_PASSPHRASE_FILE" /tmp/pass
 
@@ -32,6 +35,10 @@ step "enroll recovery"
 "$sealctl" list "$dev" > "$out/keyslots"
 cat "$out/keyslots"
 blkid -s UUID -o value "$dev" > "$out/luks-uuid"
+step "format $data, enroll tpm2 (PCRs $E2E_PCRS)"
+"$sealctl" format --key-file /tmp/pass "$data"
+"$sealctl" enroll --no-tokens --key-file /tmp/pass --pcrs "$E2E_PCRS" "$data" tpm2
+blkid -s UUID -o value "$data" > "$out/data-uuid"
 tpm2_pcrread -T device:/dev/tpmrm0 "sha256:$(echo "$E2E_PCRS" | tr + ,)" > "$out/pcrs"
 
 # the test oracle for "no readable DEK anywhere": the volume key, from stock cryptsetup

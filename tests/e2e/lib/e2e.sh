@@ -24,6 +24,9 @@ e2e_cache=${SEAL_CACHE:-/var/cache/dm-seal}
 # the seal volume's GPT partition; fixed so that a sealtab can name it before the image exists
 E2E_PARTUUID=5ea15ea1-e2e0-4c0d-9a3e-000000000001
 E2E_NAME=sealroot
+# the second, small seal volume (no file system) case 1 unlocks at the same boot
+E2E_DATA_PARTUUID=5ea15ea1-e2e0-4c0d-9a3e-000000000002
+E2E_DATA_NAME=sealdata
 E2E_PROMPT='Passphrase or recovery key for'
 E2E_MARKER="SEAL-E2E-BOOTED root=$E2E_NAME dm-uuid=SEAL-"
 mkdir -p "$e2e_dir" "$e2e_logs"
@@ -85,16 +88,18 @@ e2e_lock()
 e2e_unlock() { flock -u 8; exec 8>&-; }
 
 # ---------------------------------------------------------------------------------------
-# The image: a 160 MiB disk, GPT, one partition (PARTUUID fixed) that is a seal volume:
-# keyslot 0 passphrase (random, in image/passphrase), 1 tpm2 (PCRs 7+10+15, sealed by the
-# TPM whose state is kept beside the image), 2 recovery key (image/out/recovery-key);
-# inside, the root file system tests/e2e/guest/init runs from.
+# The image: a 192 MiB disk, GPT, two partitions (PARTUUIDs fixed), each a seal volume.
+# The first (159 MiB): keyslot 0 passphrase (random, in image/passphrase), 1 tpm2 (PCRs
+# 7+10+15, sealed by the TPM whose state is kept beside the image), 2 recovery key
+# (image/out/recovery-key); inside, the root file system tests/e2e/guest/init runs from.
+# The second (32 MiB, image/out/data-uuid): keyslot 0 the same passphrase, 1 tpm2 (the same
+# PCRs), no file system: a second volume for the TPM to unlock at the same boot.
 # Guests boot with qboot, as tests/vm/run's do: no firmware touches the TPM (SeaBIOS's TPM
 # setup times out on a loaded host and disables the TPM's hierarchies), so PCRs 0-7 stay
 # zero and the kernel starts the TPM. PCR 10 then holds what the kernel itself measures
 # before any userspace runs, IMA's boot aggregate; "ima_hash=sha1" on the command line
 # makes it measure a different one: the "bound PCR changed before the initramfs runs" case.
-E2E_IMAGE_VERSION=4	# bump when the image's layout changes
+E2E_IMAGE_VERSION=5	# bump when the image's layout changes
 E2E_PCRS=7+10+15
 E2E_FIRMWARE=/usr/share/qemu/qboot.rom
 e2e_image_inputs()
@@ -167,9 +172,11 @@ e2e_image()
 				e2e_die "cannot stage the root's extras; log: $e2e_logs/root-extras.log"
 			fi
 			rm -rf "$tmp"
-			truncate -s 160M "$img/disk.img"
-			printf 'label: gpt\nstart=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=%s, name=sealroot\n' \
-				"$E2E_PARTUUID" | sfdisk -q "$img/disk.img" >/dev/null ||
+			truncate -s 192M "$img/disk.img"
+			printf 'label: gpt\n%s\n%s\n' \
+				"start=2048, size=159MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=$E2E_PARTUUID, name=sealroot" \
+				"type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=$E2E_DATA_PARTUUID, name=sealdata" |
+				sfdisk -q "$img/disk.img" >/dev/null ||
 				e2e_die "sfdisk failed"
 			"$e2e_top/tests/vm/run" --kernel 6.1 --mem 1024 --cpus 2 \
 				--tpm-state "$img/tpm" --disk "$img/disk.img" \
@@ -179,7 +186,7 @@ e2e_image()
 				--env "E2E_EXTRAS=$img/root-extras.tar" \
 				-- "$e2e_top/tests/e2e/guest/build-image.sh" >"$e2e_logs/build-image.log" 2>&1
 			rc=$?
-			if [ $rc != 0 ] || [ ! -s "$img/out/luks-uuid" ]; then
+			if [ $rc != 0 ] || [ ! -s "$img/out/luks-uuid" ] || [ ! -s "$img/out/data-uuid" ]; then
 				sed 's/^/# /' "$e2e_logs/build-image.log" | tail -30
 				e2e_die "building the e2e image failed (exit $rc); log: $e2e_logs/build-image.log"
 			fi
@@ -190,6 +197,7 @@ e2e_image()
 		e2e_unlock
 	fi
 	E2E_LUKS_UUID=$(cat "$img/out/luks-uuid")
+	E2E_DATA_UUID=$(cat "$img/out/data-uuid")
 	E2E_PASSPHRASE_FILE=$img/passphrase
 	E2E_RECOVERY_KEY_FILE=$img/out/recovery-key
 	E2E_DEK_HEX=$img/out/dek.hex
