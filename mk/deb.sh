@@ -33,7 +33,9 @@ fi
 rm -rf "$src"
 changes=$(ls "$out"/dm-seal_"$version"_*.changes)
 ls "$out"/*.deb
-# lintian's errors fail the build; its warnings are printed (and kept in lintian.log)
+# lintian's errors fail the build; its warnings are printed (and kept in lintian.log).
+# SEAL_DEB_LINTIAN=no: not at all (the e2e tests' build of the packages).
+[ "${SEAL_DEB_LINTIAN:-yes}" = no ] && exit 0
 as_root=
 [ "$(id -u)" = 0 ] && as_root=--allow-root
 if ! lintian $as_root --fail-on error "$changes" >"$out/lintian.log" 2>&1; then
