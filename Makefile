@@ -5,7 +5,8 @@
 #   make kernels   build dm-seal.ko for both pinned kernels, warning-free at W=1
 #   make check     deps + kernels + userspace + every test (native and in guests)
 #   make lint      checkpatch --strict on the kernel code
-#   make install   DESTDIR/PREFIX-aware install
+#   make install   DESTDIR/PREFIX-aware install (the module for the running kernel, or KVER=)
+#   make deb       Debian packages dm-seal-dkms and sealctl into build/deb/ (mk/deb.sh)
 #   make dkms-check   dkms.conf builds the module for both pinned kernels (scratch DKMS tree)
 #   make demo      the whole story in guests with an emulated TPM, narrated (demo/run)
 include mk/kernels.env
@@ -20,7 +21,8 @@ export SEAL_BUILD := $(BUILD)
 # Test files run two at a time: most of a guest test is one busy vCPU, and there are two cores.
 export JOBS ?= 2
 
-.PHONY: all deps module kernels userspace check lint install clean dkms-check
+.PHONY: all deps module kernels userspace check lint install install-userspace install-dkms \
+	deb clean dkms-check
 
 all: module userspace
 
@@ -76,21 +78,46 @@ bench-module:
 		O=$(BUILD)/bench-null/kernel/$(BENCH_KVER) \
 		>>$(BUILD)/bench-build.log 2>&1 || { cat $(BUILD)/bench-build.log; exit 1; }
 
-# The module for KVER into /lib/modules/KVER/updates, sealctl and sealctl(8) under PREFIX
-# (/usr), the token plugin into libcryptsetup's plugin directory and the dracut module into
-# dracut's (both fixed paths: those programs look nowhere else), the documents into
-# PREFIX/share/doc/dm-seal.
+# The module for the running kernel (or KVER=) into /lib/modules/KVER/updates, then
+# install-userspace: sealctl and sealctl(8) under PREFIX (/usr), the token plugin into
+# libcryptsetup's plugin directory and the dracut module into dracut's (both fixed paths: those
+# programs look nowhere else), the documents into PREFIX/share/doc/dm-seal.
+# install-dkms: the module's source as DKMS wants it, /usr/src/dm-seal-VERSION.
+# debian/rules installs through install-userspace and install-dkms too.
 PREFIX  ?= /usr
 DOCDIR  ?= $(PREFIX)/share/doc/dm-seal
 DOCS    := README.md Documentation/admin-guide.md Documentation/threat-model.md \
 	Documentation/format.md Documentation/device-mapper/seal.rst \
 	Documentation/sealctl-json.schema.json
-install: all
-	$(MAKE) -C kernel install KDIR=$(KDIR) KVER=$(KVER) O=$(BUILD)/kernel/$(KVER)
+VERSION := $(shell mk/version)
+DKMSSRC := /usr/src/dm-seal-$(VERSION)
+# `make install` without KVER= is for this machine: the running kernel, if its headers are here.
+INSTALL_KVER := $(if $(filter file,$(origin KVER)),$(shell uname -r),$(KVER))
+INSTALL_KDIR := $(firstword $(wildcard /usr/src/linux-headers-$(INSTALL_KVER) \
+	/lib/modules/$(INSTALL_KVER)/build))
+
+install:
+	@test -n "$(INSTALL_KDIR)" || { echo "make install: no headers for kernel $(INSTALL_KVER):" \
+		"apt install linux-headers-$(INSTALL_KVER), or pass KVER=<a kernel whose headers are" \
+		"in /usr/src>, or use make deb (DKMS)" >&2; exit 1; }
+	$(MAKE) module userspace KVER=$(INSTALL_KVER) KDIR=$(INSTALL_KDIR)
+	$(MAKE) -C kernel install KDIR=$(INSTALL_KDIR) KVER=$(INSTALL_KVER) \
+		O=$(BUILD)/kernel/$(INSTALL_KVER)
+	$(MAKE) install-userspace
+
+install-userspace:
 	$(MAKE) -C userspace install O=$(BUILD)/userspace PREFIX=$(PREFIX)
 	$(MAKE) -C dracut install
 	install -d $(DESTDIR)$(DOCDIR)
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+install-dkms:
+	install -d $(DESTDIR)$(DKMSSRC)/kernel
+	install -m 0644 kernel/Kbuild kernel/Makefile kernel/*.c kernel/*.h $(DESTDIR)$(DKMSSRC)/kernel/
+	sed '/^PACKAGE_VERSION=/s/#MODULE_VERSION#/$(VERSION)/' dkms.conf > $(DESTDIR)$(DKMSSRC)/dkms.conf
+
+deb:
+	@BUILD=$(BUILD) mk/deb.sh
 
 dkms-check:
 	@SEAL_ROOT=$(CURDIR) tests/build/dkms-build.sh

@@ -9,8 +9,8 @@
 #   seal_token_plugin=PATH  libcryptsetup-token-seal-tpm2.so to install (default: from
 #                           libcryptsetup's plugin directory)
 #   seal_module=PATH        dm-seal.ko to install for the image's kernel (default: the one in
-#                           its module tree; `make install` puts it in
-#                           /lib/modules/<kver>/updates/)
+#                           its module tree, where DKMS (package dm-seal-dkms) or
+#                           `make install` put it)
 #   seal_sealtab=PATH       install this file as /etc/sealtab whatever the mode (default:
 #                           hostonly images get this host's /etc/sealtab entries, generic
 #                           images none)
@@ -98,7 +98,8 @@ installkernel()
 		done
 	elif ! hostonly='' instmods -c dm-seal; then
 		derror "90seal: no dm-seal.ko for kernel $kernel in ${srcmods:-/lib/modules/$kernel}" \
-			"(\`make install KVER=$kernel\` puts it in /lib/modules/$kernel/updates/)"
+			"(with dm-seal-dkms installed, DKMS builds it once linux-headers-$kernel is;" \
+			"from a checkout: \`make install KVER=$kernel\`)"
 		return 1
 	fi
 	return 0

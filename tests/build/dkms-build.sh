@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# dkms.conf works: DKMS (Debian's dkms) adds the sources laid out as /usr/src/dm-seal-VERSION
-# would be, builds dm-seal.ko against the installed header package of each pinned kernel,
+# dkms.conf works: DKMS (Debian's dkms) adds the sources as `make install-dkms` lays them out
+# in /usr/src/dm-seal-VERSION (and so the package dm-seal-dkms), builds dm-seal.ko against the
+# installed header package of each pinned kernel,
 # installs it into a scratch module tree, and removes it again. Everything happens in
 # scratch trees (--sourcetree, --dkmstree, --installtree): the host's /var/lib/dkms and
 # /lib/modules are left as they were. `make dkms-check` runs this file.
@@ -17,8 +18,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' "$SEAL_ROOT/dkms.conf")
-version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$SEAL_ROOT/dkms.conf")
-src=$tmp/src/$name-$version
+version=$("$SEAL_ROOT/mk/version")
 dkms_opts=(--sourcetree "$tmp/src" --dkmstree "$tmp/dkms" --installtree "$tmp/modules")
 host_before=$(ls -R /var/lib/dkms 2>/dev/null; find /lib/modules -path '*/updates/*' 2>/dev/null)
 
@@ -30,8 +30,9 @@ export sign_file=$tmp/no-sign-file
 dkms_run() { dkms "$@" "${dkms_opts[@]}" >>"$tmp/dkms.log" 2>&1; }
 
 ktap_begin 9
-mkdir -p "$src" "$tmp/dkms" "$tmp/modules/$KVER_6_1" "$tmp/modules/$KVER_6_12"
-cp -r "$SEAL_ROOT/dkms.conf" "$SEAL_ROOT/kernel" "$src/"
+mkdir -p "$tmp/dkms" "$tmp/modules/$KVER_6_1" "$tmp/modules/$KVER_6_12"
+make -C "$SEAL_ROOT" install-dkms DESTDIR="$tmp/root" >"$tmp/dkms.log" 2>&1 &&
+	ln -s "$tmp/root/usr/src" "$tmp/src" || ktap_diag "$(cat "$tmp/dkms.log")"
 ktap_check "dkms add $name/$version" dkms add -m "$name" -v "$version" "${dkms_opts[@]}"
 for kver in "$KVER_6_1" "$KVER_6_12"; do
 	: > "$tmp/dkms.log"

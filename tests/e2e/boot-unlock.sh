@@ -27,9 +27,12 @@
 # kernels and both initramfs flavours:
 #   6.1   dracut's own init ("shell"): cases 1-5, missing device;  systemd: cases 1, 2
 #   6.12  systemd: cases 1-5;                             dracut's own init: cases 1, 2
-# E2E_MATRIX=full runs every case in both flavours on the kernel (cases 1-3, the missing
-# device, the rd.break shell: 10 boots, 2 more than the default on 6.1 and 3 more on
-# 6.12); E2E_CASES="2 3 missing" and E2E_FLAVOURS=systemd only some of them.
+# The flavour with cases 1 and 2 only boots an initramfs built from the Debian packages
+# (make deb: the packaged dracut module, sealctl and token plugin, dm-seal.ko built by DKMS
+# from dm-seal-dkms; E2E_FROM=packages in lib/e2e.sh), the others one from the build tree.
+# E2E_MATRIX=full runs every case in both flavours on the kernel, from the build tree (cases
+# 1-3, the missing device, the rd.break shell: 10 boots, 2 more than the default on 6.1 and 3
+# more on 6.12); E2E_CASES="2 3 missing" and E2E_FLAVOURS=systemd only some of them.
 # Transcripts: build/test-logs/e2e/<case>-<kernel>-<flavour>.log.
 # timeout: 2400
 # e2e: once per kernel
@@ -300,13 +303,15 @@ for r in "${runs[@]}"; do
 	esac
 done
 ktap_begin $plan
-e2e_say "kernel $k: every case with ${full// / and }${part:+; cases 1 and 2 with $part}"
+e2e_say "kernel $k: every case with ${full// / and }${part:+; cases 1 and 2 with $part, from the packages}"
+# from_packages FLAVOUR: "packages" for the flavour that runs cases 1 and 2 only
+from_packages() { [[ " $part " == *" $1 "* ]] && echo packages; }
 # the initramfs images first: another kernel's run may be building the shared disk image
 for f in $full $part; do
-	e2e_initramfs "$k" "$f"
+	E2E_FROM=$(from_packages "$f") e2e_initramfs "$k" "$f"
 done
 e2e_image
 for r in "${kept[@]}"; do
-	"${r#*:}" "${r%%:*}"
+	E2E_FROM=$(from_packages "${r%%:*}") "${r#*:}" "${r%%:*}"
 done
 ktap_end

@@ -5,7 +5,8 @@
 #
 #   e2e_require                      fail the whole file (KTAP) unless the parts exist
 #   e2e_image                        the shared disk image + TPM state (built once)
-#   e2e_initramfs KERNEL FLAVOUR     build/e2e/initrd/<kver>-<flavour>.img (built once)
+#   e2e_initramfs KERNEL FLAVOUR     build/e2e/initrd/<kver>-<flavour>.img (built once); with
+#                                    E2E_FROM=packages from the Debian packages (e2e_packages)
 #   e2e_boot [options] -- STEP...    boot it, drive the console (tests/e2e/lib/console.py)
 #   e2e_check NAME [options] -- STEP...   the same, as one KTAP result
 #
@@ -205,16 +206,18 @@ e2e_image()
 
 # ---------------------------------------------------------------------------------------
 # Initramfs images, built by the host's dracut with a private module directory that adds
-# this checkout's dracut/90seal (nothing is installed on the host).
+# a dracut/90seal (nothing is installed on the host).
+# e2e_dracut_base [90SEAL-DIR]: that directory, with this checkout's 90seal or the given one
 e2e_dracut_base()
 {
-	local base=$e2e_dir/dracut-base f
+	local seal=${1:-$e2e_top/dracut/90seal} base=$e2e_dir/dracut-base f
+	[ -n "${1:-}" ] && base+=-$(echo "$seal" | sha256sum | cut -c1-8)
 	# one builder at a time (fd 7: callers hold fd 8); runs in $(...), so this shell's
 	# lock goes with it
 	exec 7>"$base.lock"
 	flock 7
 	if [ ! -L "$base/modules.d/90seal" ] ||
-	   [ "$(readlink "$base/modules.d/90seal")" != "$e2e_top/dracut/90seal" ] ||
+	   [ "$(readlink "$base/modules.d/90seal")" != "$seal" ] ||
 	   [ /usr/lib/dracut/modules.d -nt "$base/.done" ]; then
 		rm -rf "$base"
 		mkdir -p "$base/modules.d"
@@ -224,10 +227,55 @@ e2e_dracut_base()
 		for f in /usr/lib/dracut/modules.d/*; do
 			ln -s "$f" "$base/modules.d/"
 		done
-		ln -s "$e2e_top/dracut/90seal" "$base/modules.d/90seal"
+		ln -s "$seal" "$base/modules.d/90seal"
 		touch "$base/.done"
 	fi
 	echo "$base"
+}
+
+# e2e_packages KERNEL: the Debian packages `make deb` builds (without lintian:
+# tests/build/deb-package.sh runs it), unpacked into build/e2e/packages/root, and dm-seal.ko
+# built by DKMS from dm-seal-dkms's source for KERNEL in scratch trees, as its postinst would
+# on a Debian system (nothing is installed on the host). Sets E2E_PKG_ROOT and E2E_PKG_KO.
+# Built once per change of the sources they come from.
+e2e_packages()
+{
+	local kver dir=$e2e_dir/packages key version log dkms_opts f
+	kver=$(e2e_kver "$1")
+	E2E_PKG_ROOT=$dir/root
+	# shellcheck disable=SC2046
+	key=$(e2e_hash $(cd "$e2e_top" && find Makefile dkms.conf mk debian kernel userspace dracut \
+		-type f ! -name '*.o' ! -name '*.d' | sort))
+	mkdir -p "$dir"
+	e2e_lock "$dir/stamp"
+	if [ "$(cat "$dir/stamp" 2>/dev/null)" != "$key" ]; then
+		rm -rf "$dir/build" "$dir/root" "$dir"/dkms-*
+		log=$e2e_logs/make-deb.log
+		if ! BUILD=$dir/build SEAL_DEB_LINTIAN=no "$e2e_top/mk/deb.sh" >"$log" 2>&1; then
+			e2e_unlock
+			e2e_die "make deb failed; log: $log"
+		fi
+		mkdir -p "$dir/root"
+		for f in "$dir"/build/deb/dm-seal-dkms_*.deb "$dir"/build/deb/sealctl_*_*.deb; do
+			dpkg-deb -x "$f" "$dir/root"
+		done
+		echo "$key" > "$dir/stamp"
+	fi
+	version=$("$e2e_top/mk/version")
+	E2E_PKG_KO=$(find "$dir/dkms-$kver" -name 'dm-seal.ko*' 2>/dev/null | head -1)
+	if [ -z "$E2E_PKG_KO" ]; then
+		log=$e2e_logs/dkms-$kver.log
+		dkms_opts=(-m dm-seal -v "$version" -k "$kver" --sourcetree "$dir/root/usr/src"
+			--dkmstree "$dir/dkms-$kver")
+		# no signing: that would create a machine key in the host's /var/lib/dkms
+		mkdir -p "$dir/dkms-$kver"
+		if ! sign_file=$dir/no-sign-file dkms build "${dkms_opts[@]}" >"$log" 2>&1; then
+			e2e_unlock
+			e2e_die "dkms build of the packaged source for $kver failed; log: $log"
+		fi
+		E2E_PKG_KO=$(find "$dir/dkms-$kver" -name 'dm-seal.ko*' | head -1)
+	fi
+	e2e_unlock
 }
 
 E2E_DRACUT_MODULES="bash base udev-rules dm rootfs-block fs-lib seal"
@@ -241,17 +289,28 @@ E2E_DRACUT_ARGS=(--no-early-microcode --no-compress --nostrip --nohardlink
 # Test machinery in every image (inert unless seal_e2e.tpm=late): tests/e2e/guest/tpm-late-hook.sh
 E2E_TPM_LATE_HOOK=$e2e_top/tests/e2e/guest/tpm-late-hook.sh
 
-# e2e_initramfs KERNEL FLAVOUR: sets E2E_INITRD to the image, building it if needed.
+# e2e_initramfs KERNEL FLAVOUR: sets E2E_INITRD to the image, building it if needed, from
+# this build tree, or with E2E_FROM=packages from what the Debian packages install (the
+# packaged dracut module, sealctl and token plugin, the module DKMS builds: e2e_packages).
 e2e_initramfs()
 {
 	local kver flavour=$2 out key conf modules dir start log
+	local seal_dir=$e2e_top/dracut/90seal sealctl=$e2e_build/userspace/sealctl
+	local plugin=$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so ko tag=""
 	kver=$(e2e_kver "$1")
+	ko=$e2e_build/kernel/$kver/dm-seal.ko
+	if [ "${E2E_FROM:-}" = packages ]; then
+		e2e_packages "$1"
+		seal_dir=$E2E_PKG_ROOT/usr/lib/dracut/modules.d/90seal
+		sealctl=$E2E_PKG_ROOT/usr/sbin/sealctl
+		plugin=$(ls "$E2E_PKG_ROOT"/lib/*/cryptsetup/libcryptsetup-token-seal-tpm2.so)
+		ko=$E2E_PKG_KO tag=-deb
+	fi
 	dir=$e2e_dir/initrd
-	out=$dir/$kver-$flavour.img
+	out=$dir/$kver-$flavour$tag.img
 	mkdir -p "$dir"
-	key=$(e2e_hash "$e2e_top"/dracut/90seal/* "$E2E_TPM_LATE_HOOK" \
-		"$e2e_build/userspace/sealctl" "$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so" \
-		"$e2e_build/kernel/$kver/dm-seal.ko" /usr/lib/dracut/dracut-version.sh
+	key=$(e2e_hash "$seal_dir"/* "$E2E_TPM_LATE_HOOK" "$sealctl" "$plugin" "$ko" \
+		/usr/lib/dracut/dracut-version.sh
 		echo "$flavour $E2E_DRACUT_MODULES $E2E_DRACUT_SYSTEMD ${E2E_DRACUT_ARGS[*]}")
 	E2E_INITRD=$out
 	[ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$key" ] && return 0
@@ -259,13 +318,13 @@ e2e_initramfs()
 	e2e_lock "$out"
 	if [ ! -f "$out" ] || [ "$(cat "$out.stamp" 2>/dev/null)" != "$key" ]; then
 		start=$SECONDS
-		conf=$dir/$kver-$flavour.conf
-		log=$e2e_logs/dracut-$kver-$flavour.log
+		conf=$dir/$kver-$flavour$tag.conf
+		log=$e2e_logs/dracut-$kver-$flavour$tag.log
 		mkdir -p "$dir/confdir"
 		{
-			echo "seal_sealctl=\"$e2e_build/userspace/sealctl\""
-			echo "seal_token_plugin=\"$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so\""
-			echo "seal_module=\"$e2e_build/kernel/$kver/dm-seal.ko\""
+			echo "seal_sealctl=\"$sealctl\""
+			echo "seal_token_plugin=\"$plugin\""
+			echo "seal_module=\"$ko\""
 		} > "$conf"
 		modules=$E2E_DRACUT_MODULES
 		if [ "$flavour" = systemd ]; then
@@ -274,7 +333,7 @@ e2e_initramfs()
 				"$E2E_NAME" "$E2E_PARTUUID" > "$dir/sealtab"
 			echo "seal_sealtab=\"$dir/sealtab\"" >> "$conf"
 		fi
-		if ! dracutbasedir=$(e2e_dracut_base) dracut --force --quiet --no-hostonly \
+		if ! dracutbasedir=$(e2e_dracut_base "$seal_dir") dracut --force --quiet --no-hostonly \
 			--no-hostonly-cmdline --conf "$conf" --confdir "$dir/confdir" \
 			--kver "$kver" --kmoddir "$e2e_cache/kernels/$kver/lib/modules/$kver" \
 			--modules "$modules" "${E2E_DRACUT_ARGS[@]}" \
@@ -286,7 +345,7 @@ e2e_initramfs()
 		fi
 		mv "$out.tmp" "$out"
 		echo "$key" > "$out.stamp"
-		e2e_say "initramfs $kver ($flavour) built in $((SECONDS - start))s, $(($(stat -c %s "$out") / 1024)) KiB"
+		e2e_say "initramfs $kver ($flavour${tag:+, from the packages}) built in $((SECONDS - start))s, $(($(stat -c %s "$out") / 1024)) KiB"
 	fi
 	e2e_unlock
 }
