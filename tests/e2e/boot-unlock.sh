@@ -76,7 +76,7 @@ case1()
 	for check in pcr15-moved:"case 5: PCR 15 moved after the unlock" \
 		sealctl-cannot-unseal:"case 5: sealctl as root cannot unseal the KEK (exit 12, PCR mismatch)" \
 		tpm2-tools-cannot-unseal:"case 5: tpm2-tools as root cannot unseal the KEK (policy needs PCR 15 at reset)" \
-		no-readable-dek:"case 5: no keyring visible to root holds a readable DEK; the table names a logon key" \
+		no-readable-dek:"case 5: no keyring visible to root holds a readable DEK; the root's table is seal's and names a logon key" \
 		kernel-log-clean:"the kernel logged no oops, BUG or WARNING while unlocking and booting"; do
 		if grep -q "^SEAL-E2E-CHECK ${check%%:*} ok" "$log"; then
 			ktap_pass "$tag: ${check#*:}"
