@@ -4,6 +4,7 @@
 #   make           build dm-seal.ko for KVER (default: the pinned 6.1 kernel) and userspace
 #   make kernels   build dm-seal.ko for both pinned kernels, warning-free at W=1
 #   make check     deps + kernels + userspace + every test (native and in guests)
+#   make stress    the long runs beyond make check's budget (tests/stress, tests/README.md)
 #   make lint      checkpatch --strict on the kernel code
 #   make install   DESTDIR/PREFIX-aware install
 #   make dkms-check   dkms.conf builds the module for both pinned kernels (scratch DKMS tree)
@@ -20,7 +21,7 @@ export SEAL_BUILD := $(BUILD)
 # Test files run two at a time: most of a guest test is one busy vCPU, and there are two cores.
 export JOBS ?= 2
 
-.PHONY: all deps module kernels userspace check lint install clean dkms-check
+.PHONY: all deps module kernels userspace test-build check stress lint install clean dkms-check
 
 all: module userspace
 
@@ -42,12 +43,18 @@ userspace:
 	$(MAKE) -C userspace O=$(BUILD)/userspace
 
 # Ordered steps, not prerequisites: deps must finish before anything compiles.
-check:
+test-build:
 	@mk/deps.sh
 	@mkdir -p $(BUILD)
 	@$(MAKE) kernels userspace >$(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
 	@$(MAKE) -C tests/kernel >>$(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
+
+check: test-build
 	@tests/run-tests
+
+# tests/stress (STRESS_PHASES, STRESS_REPEAT, STRESS_HOG): see tests/README.md.
+stress: test-build
+	@tests/stress
 
 lint:
 	$(MAKE) -C kernel lint
