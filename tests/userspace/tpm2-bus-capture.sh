@@ -10,7 +10,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm cryptsetup python3
 
-ktap_begin
+ktap_begin 30
 img=$WORK/img
 printf 'admin passphrase' >"$WORK/pass"
 swtpm_start

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm tpm2_pcrextend tpm2_clear cryptsetup
 
-ktap_begin
+ktap_begin 42
 img=$WORK/img
 printf 'admin passphrase' >"$WORK/pass"
 swtpm_start "$WORK/tpm-a"
