@@ -4,6 +4,7 @@
 #   make           build dm-seal.ko for KVER (default: the pinned 6.1 kernel) and userspace
 #   make kernels   build dm-seal.ko for both pinned kernels, warning-free at W=1
 #   make check     deps + kernels + userspace + every test (native and in guests)
+#   make stress    the long runs beyond make check's budget (tests/stress, tests/README.md)
 #   make lint      checkpatch --strict on the kernel code
 #   make install   DESTDIR/PREFIX-aware install (the module for the running kernel, or KVER=)
 #   make deb       Debian packages dm-seal-dkms and sealctl into build/deb/ (mk/deb.sh)
@@ -21,8 +22,8 @@ export SEAL_BUILD := $(BUILD)
 # Test files run two at a time: most of a guest test is one busy vCPU, and there are two cores.
 export JOBS ?= 2
 
-.PHONY: all deps module kernels userspace check lint install install-userspace install-dkms \
-	deb clean dkms-check
+.PHONY: all deps module kernels userspace test-build check stress lint install \
+	install-userspace install-dkms deb clean dkms-check
 
 all: module userspace
 
@@ -44,12 +45,18 @@ userspace:
 	$(MAKE) -C userspace O=$(BUILD)/userspace
 
 # Ordered steps, not prerequisites: deps must finish before anything compiles.
-check:
+test-build:
 	@mk/deps.sh
 	@mkdir -p $(BUILD)
 	@$(MAKE) kernels userspace >$(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
 	@$(MAKE) -C tests/kernel >>$(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
+
+check: test-build
 	@tests/run-tests
+
+# tests/stress (STRESS_PHASES, STRESS_REPEAT, STRESS_HOG): see tests/README.md.
+stress: test-build
+	@tests/stress
 
 lint:
 	$(MAKE) -C kernel lint

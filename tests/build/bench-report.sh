@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/ktap.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-ktap_begin
+ktap_begin 20
 
 # make_raw DIR: the output of a guest run with 3 repetitions of 2 rows.
 make_raw()

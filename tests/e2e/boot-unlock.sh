@@ -85,7 +85,7 @@ case1()
 	for check in pcr15-moved:"case 5: PCR 15 moved after the unlock" \
 		sealctl-cannot-unseal:"case 5: sealctl as root cannot unseal the KEK (exit 12, PCR mismatch)" \
 		tpm2-tools-cannot-unseal:"case 5: tpm2-tools as root cannot unseal the KEK (policy needs PCR 15 at reset)" \
-		no-readable-dek:"case 5: no keyring visible to root holds a readable DEK; the table names a logon key" \
+		no-readable-dek:"case 5: no keyring visible to root holds a readable DEK; the root's table is seal's and names a logon key" \
 		second-volume-open:"the second tpm2 volume was unlocked at the same boot" \
 		second-volume-cannot-unseal:"sealctl as root cannot unseal the second volume's KEK (exit 12)" \
 		kernel-log-clean:"the kernel logged no oops, BUG or WARNING while unlocking and booting"; do

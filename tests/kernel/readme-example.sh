@@ -22,14 +22,15 @@ example=$(awk '/^<!-- readme-example/ { m = 1; next }
 	m == 2 && /^```/ { exit }
 	m == 2 { print }' "$SEAL_ROOT/README.md")
 
-ktap_begin
+n=$(grep -c . <<<"$example")
+# the TPM, the example found, one result per line of it, the 8 checks after it
+ktap_begin $((n + 10))
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 tpm_usable
 # the test build of sealctl: cheap Argon2id keyslots (SEAL_TEST_FAST_PBKDF, sealctl-common.sh)
 export PATH=$SEAL_BUILD/userspace/tests:$PATH
 dm_track data
 on_exit "umount /mnt 2>/dev/null"
-n=$(grep -c . <<<"$example")
 if [ "$n" -ge 8 ] && grep -q "$readme_dev" <<<"$example"; then
 	ktap_pass "README.md has the example ($n lines, on $readme_dev)"
 else

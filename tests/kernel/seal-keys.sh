@@ -10,7 +10,7 @@
 
 work=$(mktemp -d)
 on_exit "rm -rf $work"
-ktap_begin
+ktap_begin 34
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 modprobe dm-crypt
 dev=$(ramdisk 8)

@@ -13,7 +13,7 @@ testmgr=$SEAL_CACHE/linux-source/crypto/testmgr.h
 work=$(mktemp -d)
 on_exit "rm -rf $work"
 
-ktap_begin
+ktap_begin 11
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 dev=$(ramdisk 4)
 

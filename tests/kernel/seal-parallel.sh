@@ -70,9 +70,17 @@ raw()
 		iflag=direct,skip_bytes,count_bytes status=none
 }
 
+# helper_runs: how many seal runner work items the trace holds. Fails (no count) when the
+# trace is off or holds no work item at all (dm-crypt's own ran meanwhile): then 0 would
+# prove nothing.
 helper_runs()
 {
-	grep -c seal_runner_work "$tracing/trace" 2>/dev/null || true
+	local t
+	[ "$(cat "$tracing/events/workqueue/workqueue_execute_start/enable" 2>/dev/null)" = 1 ] ||
+		{ echo "workqueue_execute_start tracing is off"; return 1; }
+	t=$(cat "$tracing/trace") || return 1
+	grep -q workqueue_execute_start <<<"$t" || { echo "the trace holds no work item at all"; return 1; }
+	grep -c seal_runner_work <<<"$t" || [ $? = 1 ]	# (grep -c's count 0 exits 1)
 }
 
 mountpoint -q "$tracing" || mount -t tracefs nodev "$tracing" 2>/dev/null
@@ -102,7 +110,8 @@ for disk in "$ram" "$virtio"; do
 		dd if="$work/plain" of=/dev/mapper/par-crypt bs=1M oflag=direct status=none
 		dmsetup remove par-crypt
 		raw "$disk" "$work/r2"
-		ktap_check "$name: the same ciphertext as dm-crypt's" cmp "$work/r1" "$work/r2"
+		same_ciphertext "$name: the same ciphertext as dm-crypt's" "$work/r1" "$work/r2" \
+			$((region_mib << 20))
 
 		dmsetup create par-seal --table "$(table seal "$disk" "$ss")"
 		read_all /dev/mapper/par-seal "$work/back3"
@@ -113,8 +122,11 @@ for disk in "$ram" "$virtio"; do
 done
 
 runs=$(helper_runs)
+rc=$?
 echo 0 > "$tracing/events/workqueue/workqueue_execute_start/enable" 2>/dev/null
-if [ "$(nproc)" -gt 1 ]; then
+if [ "$rc" != 0 ]; then
+	ktap_fail "the helpers' runs were traced" "$runs"
+elif [ "$(nproc)" -gt 1 ]; then
 	# Timing decides how many helpers start before their bio's own CPU has claimed
 	# everything, but over hundreds of large bios some must.
 	ktap_diag "helpers ran $runs times"

@@ -18,7 +18,7 @@
 seed=${SEAL_FUZZ_SEED:-4242}
 count=${SEAL_FUZZ_COUNT:-2000}
 
-ktap_begin
+ktap_begin 12
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 dev=$(ramdisk 4)
 

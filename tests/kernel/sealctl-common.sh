@@ -61,8 +61,15 @@ read_sha()
 		cut -d' ' -f1
 }
 
-# pcr HEXINDEX: the sha256 bank value of one PCR.
-pcr() { tpm2_pcrread "sha256:$1" 2>/dev/null | awk -F: '/0x/ { gsub(/ /, "", $2); print $2 }'; }
+# pcr HEXINDEX: the sha256 bank value of one PCR (0x and 64 hex digits); fails, printing
+# nothing, when tpm2_pcrread gives no such value.
+pcr()
+{
+	local v
+	v=$(tpm2_pcrread "sha256:$1" 2>/dev/null | awk -F: '/0x/ { gsub(/ /, "", $2); print $2 }')
+	[[ $v =~ ^0x[0-9A-Fa-f]{64}$ ]] || return 1
+	echo "$v"
+}
 
 # no_tpm_key_visible: the DEK is in no key this process can read.
 # dek_readable KEYFILE: 0 if any key in /proc/keys reads back as the contents of KEYFILE.

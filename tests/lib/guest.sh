@@ -28,6 +28,22 @@ seal_mapped()
 		{ echo "/dev/mapper/$1 is not a seal mapping" >&2; return 1; }
 }
 
+# same_ciphertext NAME A B BYTES: the test passes when the raw dumps A and B are each
+# BYTES long, not all zeros, and equal. Two empty or two zeroed dumps (a read that failed,
+# a write that never reached the disk) are not "the same ciphertext".
+same_ciphertext()
+{
+	local sa sb
+	sa=$(stat -c %s "$2" 2>/dev/null) sb=$(stat -c %s "$3" 2>/dev/null)
+	if [ "$sa" != "$4" ] || [ "$sb" != "$4" ]; then
+		ktap_fail "$1" "the dumps are '$sa' and '$sb' bytes long, want $4"
+	elif cmp -s -n "$4" "$2" /dev/zero; then
+		ktap_fail "$1" "the dump is all zeros"
+	else
+		ktap_check "$1" cmp "$2" "$3"
+	fi
+}
+
 # on_exit CMD: run CMD (a shell string) when the test exits.
 on_exit() { GUEST_CLEANUPS="$1; $GUEST_CLEANUPS"; }
 

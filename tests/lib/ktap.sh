@@ -2,7 +2,8 @@
 # KTAP (Documentation/dev-tools/ktap.rst) output for shell test files.
 #
 #   . tests/lib/ktap.sh
-#   ktap_begin 3              # or ktap_begin with no count: the plan is printed at the end
+#   ktap_begin 3              # the plan, before the first result (tests/run-tests fails a file
+#                             # whose plan comes later: ktap_begin with no count prints it at the end)
 #   ktap_check "reads back" cmp a b
 #   ktap_result "name" "$ok"  # ok = 0 for pass, anything else fail
 #   ktap_skip "name" "why"

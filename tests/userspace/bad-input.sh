@@ -6,7 +6,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm cryptsetup mkfs.ext4 jq keyctl
 
-ktap_begin
+ktap_begin 66
 img=$WORK/img
 printf 'right passphrase' >"$WORK/pass"
 printf 'wrong passphrase' >"$WORK/wrong"

@@ -9,7 +9,7 @@
 require swtpm cryptsetup jq /usr/bin/python3
 schema=$TOP/Documentation/sealctl-json.schema.json
 
-ktap_begin
+ktap_begin 18
 img=$WORK/img
 printf 'first passphrase' >"$WORK/p1"
 printf 'second passphrase' >"$WORK/p2"

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm cryptsetup jq python3 unshare
 
-ktap_begin
+ktap_begin 63
 img=$WORK/img
 printf 'first passphrase' >"$WORK/p1"
 printf 'second passphrase' >"$WORK/p2"

@@ -13,7 +13,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm gdb cryptsetup jq
 
-ktap_begin
+ktap_begin 17
 img=$WORK/img
 printf 'admin passphrase 4d1f9c' >"$WORK/pass"
 printf 'pin-7c1e9a2b44d0' >"$WORK/pin"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The aggregator (tests/run-tests) on throw-away test files: a file passes only when it proved
-# something. Nothing but skips, no result at all, fewer results than planned, or a non-zero
-# exit after "ok" lines all fail; skips are counted apart, each with its reason in the summary.
+# something. Nothing but skips, no result at all, fewer results than planned, no plan before
+# the first result, or a non-zero exit after "ok" lines all fail; skips are counted apart, each
+# with its reason in the summary.
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,7 +33,7 @@ verdict()
 	fi
 }
 
-ktap_begin 7
+ktap_begin 8
 aggregate passing 'echo "KTAP version 1"; echo "1..2"; echo "ok 1 a"; echo "ok 2 b"'
 verdict "a file whose tests pass passes" 0 "2 passed, 0 failed"
 
@@ -46,6 +47,9 @@ verdict "a file that reports nothing and exits 0 fails" 1 "0 passed, 1 failed"
 
 aggregate short 'echo "KTAP version 1"; echo "1..3"; echo "ok 1 a"; echo "ok 2 b"'
 verdict "a file that reports fewer tests than it planned fails" 1 "2 passed, 1 failed"
+
+aggregate late 'echo "KTAP version 1"; echo "ok 1 a"; echo "ok 2 b"; echo "1..2"'
+verdict "a file that prints its plan after its results fails" 1 "2 passed, 1 failed"
 
 aggregate exits 'echo "KTAP version 1"; echo "1..1"; echo "ok 1 a"; exit 3'
 verdict "a file that exits non-zero after passing results fails" 1 "1 passed, 1 failed"

@@ -159,6 +159,8 @@ say "$n keys visible in /proc/keys, none named seal:*, none holding DEK bytes"
 table=$(dmsetup table --showkeys sealroot 2>&1)
 say "dmsetup table --showkeys sealroot: $table"
 [[ $table == *":64:logon:seal:"* ]] || rc=1
+# the root's target is seal: a crypt table naming the same key would pass the line above
+[ "$(awk 'NR == 1 { print $3 }' <<<"$table")" = seal ] || { say "sealroot's target is not seal"; rc=1; }
 [[ $table == *"${dek:0:64}"* || $table == *"${dek:64:64}"* ]] && rc=1
 result no-readable-dek $rc
 
