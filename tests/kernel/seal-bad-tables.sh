@@ -15,7 +15,7 @@
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 
-ktap_begin 149
+ktap_begin 161
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 dev=$(ramdisk 4)
 read -r size < /sys/block/ram0/size		# 8192 sectors

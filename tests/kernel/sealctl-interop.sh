@@ -13,7 +13,7 @@
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
 
-ktap_begin 38
+ktap_begin 42
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 modprobe dm-crypt
 tpm_usable

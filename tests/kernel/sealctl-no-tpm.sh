@@ -21,7 +21,7 @@
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
 
-ktap_begin 22
+ktap_begin 49
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 dev=/dev/vda
 printf 'right passphrase' > "$work/pass"

@@ -8,7 +8,7 @@
 require
 completion=$TOP/userspace/sealctl.bash-completion
 
-ktap_begin 13
+ktap_begin 16
 # shellcheck source=/dev/null
 . "$completion"
 ktap_check "it defines the completion for sealctl" grep -q '_sealctl' <(complete -p sealctl 2>&1)

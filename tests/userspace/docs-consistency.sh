@@ -8,7 +8,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require man objdump jq
 
-ktap_begin 6
+ktap_begin 8
 page=$TOP/Documentation/sealctl.8
 
 code=$(sed -n 's/.*X(\([A-Z_]*\), *\([0-9]*\), "\(.*\)").*/\2\t\3/p' "$TOP/userspace/exitcode.h")
