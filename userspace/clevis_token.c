@@ -199,6 +199,21 @@ json_object *clevis_jwe_binding(const char *jwe)
 	return b;
 }
 
+bool clevis_binding_uses(json_object *binding, const char *pin)
+{
+	const char *p = get_str(binding, "pin");
+	json_object *pins;
+
+	if (p && !strcmp(p, pin))
+		return true;
+	if (!json_object_object_get_ex(binding, "pins", &pins) || !json_object_is_type(pins, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(pins); i++)
+		if (clevis_binding_uses(json_object_array_get_idx(pins, i), pin))
+			return true;
+	return false;
+}
+
 static size_t append(char *buf, size_t size, size_t n, const char *fmt, const char *a)
 {
 	int r;

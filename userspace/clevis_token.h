@@ -12,6 +12,7 @@
 #ifndef SEAL_CLEVIS_TOKEN_H
 #define SEAL_CLEVIS_TOKEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CLEVIS_TOKEN_TYPE "clevis"
@@ -29,6 +30,8 @@ int clevis_token_parse(const char *json, int *keyslot, char **ret_jwe, const cha
  * NULL when the header does not decode.
  */
 struct json_object *clevis_jwe_binding(const char *jwe);
+/* Does the pin tree @binding use @pin anywhere (e.g. "tpm2" inside sss)? */
+bool clevis_binding_uses(struct json_object *binding, const char *pin);
 /* JSON in base64url (@n characters, no padding), decoded; NULL if it is not. */
 struct json_object *clevis_b64url_json(const char *b64url, size_t n);
 /* One line: tang(URL), sss(t=2: tang(U1), tang(U2)), tpm2(pcrs=7) */

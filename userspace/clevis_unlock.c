@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cleanup.h"
 #include "clevis.h"
 #include "clevis_token.h"
@@ -34,4 +36,17 @@ int clevis_token_decrypt(const char *json, unsigned int timeout_s, int *keyslot,
 	else if (!(*pass)->len)
 		snprintf(why, size, "clevis decrypt returned nothing"), r = -EIO;
 	return r;
+}
+
+bool clevis_token_uses_tpm2(const char *json)
+{
+	_cleanup_json_ json_object *binding = NULL;
+	_cleanup_free_ char *jwe = NULL;
+	const char *bad = NULL;
+	int keyslot;
+
+	if (clevis_token_parse(json, &keyslot, &jwe, &bad) < 0)
+		return false;
+	binding = clevis_jwe_binding(jwe);
+	return binding && clevis_binding_uses(binding, "tpm2");
 }

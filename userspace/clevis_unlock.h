@@ -7,6 +7,7 @@
 #ifndef SEAL_CLEVIS_UNLOCK_H
 #define SEAL_CLEVIS_UNLOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "secret.h"
@@ -17,5 +18,11 @@
  */
 int clevis_token_decrypt(const char *json, unsigned int timeout_s, int *keyslot,
 			 struct secret **pass, char *why, size_t size);
+
+/*
+ * Does the token's JWE take its secret out of a TPM (a tpm2 pin, alone or
+ * inside sss)? clevis's tpm2 pin extends nothing: the caller measures.
+ */
+bool clevis_token_uses_tpm2(const char *json);
 
 #endif /* SEAL_CLEVIS_UNLOCK_H */

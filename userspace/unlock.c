@@ -244,6 +244,8 @@ static bool try_clevis_token(struct attempt *a, int id, const char *json, struct
 		attempt_failed(a, SEAL_EXIT_TOKEN);
 		return false;
 	}
+	/* clevis's tpm2 pin unsealed and extended nothing: the caller measures, as for systemd-tpm2 */
+	out->foreign_tpm = clevis_token_uses_tpm2(json);
 	debug(a->path, "keyslot %d unlocked by token %d (clevis)", out->keyslot, id);
 	return true;
 }

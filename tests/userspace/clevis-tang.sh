@@ -10,9 +10,9 @@
 # rotation, removing one server's keyslot, list and
 # --json, a malformed token, and the KEK never in any argv or environment.
 . "$(dirname "$0")/helpers/common.sh"
-require clevis jose socat curl cryptsetup jq python3 setsid swtpm /usr/libexec/tangd
+require clevis tpm2_pcrread jose socat curl cryptsetup jq python3 setsid swtpm /usr/libexec/tangd
 
-ktap_begin 36
+ktap_begin 37
 printf 'first passphrase' >"$WORK/p1"
 # no controlling terminal: nothing may be confirmed by a person
 S() { setsid -w "$SEALCTL" "$@"; }
@@ -147,8 +147,16 @@ new_image "$both"
 ktap_expect "enroll clevis sss t=2 of tang and tpm2" 0 "clevis sss enrolled in keyslot 1" \
 	S enroll "$both" clevis sss "{\"t\":2,\"pins\":{\"tang\":[{\"url\":\"${TANG_URL[3]}\"}],\"tpm2\":{\"pcr_ids\":\"7\"}}}" \
 	-d "$WORK/p1" --thumbprint "${TANG_TP[3]}" --clevis-timeout 60
+zero15=$(tpm2_pcrread sha256:15 2>&1)
 ktap_expect "tang and TPM there: unattended" 0 "keyslot 1 unlocks the volume" \
 	S open "$both" --test-passphrase --token-only --clevis-timeout 30
+# clevis's tpm2 pin extends nothing: sealctl measures a secret that came out of the TPM
+after15=$(tpm2_pcrread sha256:15 2>&1)
+ktap_diag "PCR 15 before: ${zero15//$'\n'/ }; after: ${after15//$'\n'/ }"
+ktap_same "... and PCR 15 moved (the tpm2 pin's unseal is measured)" \
+	"$([[ $zero15 == *0x0000000000000000000000000000000000000000000000000000000000000000* &&
+		$after15 == *15:\ 0x* && $after15 != *0x0000000000000000000000000000000000000000000000000000000000000000* ]] &&
+		echo moved)" moved
 tang_stop 3
 ktap_expect "TPM there, tang down: no unattended unlock (exit 25)" 25 "token 0 \(clevis\): clevis decrypt failed" \
 	S open "$both" --test-passphrase --token-only --clevis-timeout 30
