@@ -50,8 +50,10 @@ install_packages()
 	[ -z "$missing" ] && return 0
 	say "installing from Debian: $(echo $missing)"
 	$SUDO apt-get update -qq
+	# --allow-downgrades: a pinned package (linux-source, the headers) that another install
+	# upgraded goes back to the pinned version
 	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends --allow-downgrades \
 		-o Dpkg::Use-Pty=0 $missing >/dev/null
 }
 
