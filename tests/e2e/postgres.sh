@@ -12,6 +12,7 @@
 # (Each boot may take 600 s: at host load 25 a clean-clone run had both kernels' boots past
 # the old 300 s, the guest still starting PostgreSQL.)
 # e2e: once per kernel
+# check-kernels: 6.1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/ktap.sh"
 . "$top/tests/e2e/lib/e2e.sh"

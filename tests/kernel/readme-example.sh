@@ -8,6 +8,7 @@
 # key was printed, the file is there after a fresh open, and nothing is left mapped.
 # vm-options: --tpm --scratch 64
 # vm-timeout: 600
+# check-kernels: 6.1
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"

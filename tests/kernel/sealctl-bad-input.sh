@@ -7,6 +7,7 @@
 # mapping and no keyring key is left, and whether the TPM secret was unsealed (PCR 15).
 # vm-options: --tpm --scratch 64
 # vm-timeout: 900
+# check-kernels: 6.1
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"

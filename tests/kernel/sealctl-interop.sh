@@ -9,6 +9,7 @@
 # measures what systemd's plugin unsealed).
 # vm-options: --tpm --scratch 64 --scratch 64
 # vm-timeout: 900
+# check-kernels: 6.1
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"

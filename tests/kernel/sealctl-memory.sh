@@ -29,6 +29,7 @@
 # (from the top of the checkout), or tests/lib/memdump-search.py two-boot KVER on the host.
 # vm-options: --host-hook tests/lib/memdump-search.py --mem 256
 # vm-timeout: 1300
+# check-kernels: 6.1
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 

@@ -17,6 +17,7 @@
 # lock, removes them, and the TPM refuses from then on (exit 12).
 # vm-options: --scratch 64
 # vm-timeout: 600
+# check-kernels: 6.1
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"

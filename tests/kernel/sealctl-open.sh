@@ -11,6 +11,7 @@
 # sector size and loaded key. A token bound to PCR 7 alone unseals until PCR 7 moves.
 # vm-options: --tpm --scratch 64 --host-hook tests/userspace/helpers/schema-check.py
 # vm-timeout: 900
+# check-kernels: 6.1
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"

@@ -33,7 +33,21 @@ verdict()
 	fi
 }
 
-ktap_begin 8
+# units VAR=VALUE...: how many runs the aggregator makes of one e2e file marked
+# "once per kernel" and "check-kernels: 6.1", with those variables set
+units()
+{
+	rm -rf "$tmp/tree"
+	mkdir -p "$tmp/tree/tests/e2e"
+	cp "$SEAL_ROOT/tests/run-tests" "$tmp/tree/tests/"
+	printf '#!/bin/bash\n# e2e: once per kernel\n# check-kernels: 6.1\n%s\n' \
+		'echo "KTAP version 1"; echo "1..1"; echo "ok 1 on $E2E_KERNEL"' > "$tmp/tree/tests/e2e/k.sh"
+	chmod +x "$tmp/tree/tests/e2e/k.sh"
+	env -u SEAL_STRESS -u KERNELS SEAL_BUILD="$tmp/tree/build" T= JOBS=1 "$@" \
+		"$tmp/tree/tests/run-tests" 2>&1 | grep -c '^    ok 1 on '
+}
+
+ktap_begin 11
 aggregate passing 'echo "KTAP version 1"; echo "1..2"; echo "ok 1 a"; echo "ok 2 b"'
 verdict "a file whose tests pass passes" 0 "2 passed, 0 failed"
 
@@ -56,4 +70,7 @@ verdict "a file that exits non-zero after passing results fails" 1 "1 passed, 1 
 
 aggregate mixed 'echo "KTAP version 1"; echo "1..2"; echo "ok 1 a"; echo "ok 2 b # SKIP no trusted keys"'
 verdict "a pass beside an inherent skip passes, the skip counted apart" 0 "1 passed, 0 failed, 1 skipped"
+ktap_same "a check-kernels file runs on that kernel only in make check" "$(units)" 1
+ktap_same "... on every kernel under make stress" "$(units SEAL_STRESS=1)" 2
+ktap_same "... on every kernel named by KERNELS=" "$(units KERNELS="6.1 6.12")" 2
 ktap_end
