@@ -41,7 +41,9 @@ map()
 # queue NAME ATTR: the mapping's request-queue attribute ATTR from sysfs.
 queue()
 {
-	cat "/sys/dev/block/$(dmsetup info -c --noheadings -o major,minor --separator : "$1")/queue/$2"
+	local dev
+	dev=$(stat -L -c '%t %T' "/dev/mapper/$1" | { read -r ma mi; echo $((0x$ma)):$((0x$mi)); })
+	cat "/sys/dev/block/$dev/queue/$2"
 }
 # What the lower device holds is read from its backing file (what loop wrote there).
 snapshot() { cp "$backing" "$work/snapshot"; }
@@ -51,9 +53,28 @@ direct_read()
 {
 	dd if="$1" of="$4" bs=1M skip="$2" count="$3" iflag=direct,skip_bytes,count_bytes status=none
 }
+# hints NAME SECTOR_SIZE: the mapping's block sizes follow sector_size, never below the
+# lower device's.
+lower_pbs=$(cat "/sys/block/${lower#/dev/}/queue/physical_block_size")
+hints()
+{
+	local ss=$2 want_pbs got io_min
+	want_pbs=$((lower_pbs > ss ? lower_pbs : ss))
+	got="$(queue "$1" logical_block_size) $(queue "$1" physical_block_size)"
+	io_min=$(queue "$1" minimum_io_size)
+	if [ "${io_min:-0}" -ge "$ss" ]; then
+		ktap_same "sector_size $ss: logical and physical block size $ss $want_pbs, minimum_io_size $io_min" \
+			"$got" "$ss $want_pbs"
+	else
+		ktap_fail "sector_size $ss: logical and physical block size $ss $want_pbs, minimum_io_size $io_min" \
+			"minimum_io_size is $io_min, below $ss (block sizes $got)"
+	fi
+}
 
-# 1. Discards. The mappings cover lower sectors 2048-4095 (1 MiB at 1 MiB).
+# 1. Discards, and the block sizes of 512-byte sectors. The mappings cover lower sectors
+# 2048-4095 (1 MiB at 1 MiB).
 map nodiscard 2048 2048 || ktap_diag "the mapping without allow_discards was not created"
+hints nodiscard 512
 ktap_same "without allow_discards the mapping takes no discards (discard_max_bytes)" \
 	"$(queue nodiscard discard_max_bytes)" 0
 snapshot
@@ -67,7 +88,9 @@ else
 fi
 dmsetup remove nodiscard
 
-map discard 2048 2048 allow_discards || ktap_diag "the mapping with allow_discards was not created"
+# This mapping's table is also the one whose IMA record is checked below.
+map discard 2048 2048 allow_discards sector_size:4096 iv_large_sectors ||
+	ktap_diag "the mapping with allow_discards was not created"
 max=$(queue discard discard_max_bytes)
 ktap_check "with allow_discards the mapping takes discards (discard_max_bytes $max)" \
 	test "${max:-0}" -gt 0
@@ -80,30 +103,43 @@ ktap_check "with allow_discards the discarded 512 KiB reach the lower device at 
 	cmp -i $((2048 * 512)):0 -n $((1024 * 512)) "$backing" /dev/zero
 dd if=/dev/zero of="$work/snapshot" bs=512 seek=2048 count=1024 conv=notrunc status=none
 ktap_check "the lower device outside the discarded range is unchanged" lower_unchanged
+
+# 2. IMA (Debian's kernels have CONFIG_IMA; the guest boots with ima_policy=critical_data,
+# which measures device-mapper's table loads): the record of the table load carries the
+# target's STATUSTYPE_IMA line, without the key or its description.
+ima=/sys/kernel/security/ima/ascii_runtime_measurements
+[ -e $ima ] || mount -t securityfs securityfs /sys/kernel/security
+# The data of each ima-buf record (its last field, hex) decoded, one record a line; then
+# how often the key (raw or hex) or its description occurs in the list or those records.
+python3 -c '
+import sys
+text = open(sys.argv[2], "rb").read()
+records = b"".join(bytes.fromhex(f[-1].decode()).replace(b"\n", b" ") + b"\n"
+                   for f in map(bytes.split, text.splitlines())
+                   if len(f) >= 6 and f[2] == b"ima-buf")
+open(sys.argv[3], "wb").write(records)
+key = open(sys.argv[1], "rb").read()
+forms = [key, key.hex().encode(), key.hex().upper().encode(), b"seal-test:contract"]
+print(sum((text + records).count(f) for f in forms))
+' "$work/key" $ima "$work/ima" > "$work/hits" 2>"$work/err" || ktap_diag "$ima: $(cat "$work/err")"
+want="target_name=seal,target_version=1.0.0,cipher_string=aes-xts-plain64,key_size=64"
+want+=",key_type=logon,iv_offset=0,sector_size=4096,iv_large_sectors=y,allow_discards=y"
+want+=",reencrypt=n;"
+record=$(grep -aF "name=discard," "$work/ima" | grep -aF "target_name=seal" | tail -1)
+ktap_diag "IMA: $(wc -l < "$work/ima") ima-buf records; the table's: ${record:-none}"
+ktap_check "the IMA record of the table load carries the target's line" \
+	grep -qF "target_index=0,target_begin=0,target_len=2048,$want" <<<"$record"
+if [ -z "$record" ]; then
+	ktap_fail "no IMA record holds the key or its description" "there is no record to search"
+else
+	ktap_same "no IMA record holds the key or its description" "$(cat "$work/hits")" 0
+fi
 dmsetup remove discard
 
-# 2. io_hints: the block sizes follow sector_size (never below the lower device's).
-lower_q=/sys/block/${lower#/dev/}/queue
-for ss in 512 4096; do
-	opts=
-	[ $ss = 512 ] || opts=sector_size:$ss
-	map hints 2048 4096 $opts || ktap_diag "the mapping with sector_size $ss was not created"
-	want_pbs=$(( $(cat $lower_q/physical_block_size) > ss ? $(cat $lower_q/physical_block_size) : ss ))
-	got="$(queue hints logical_block_size) $(queue hints physical_block_size)"
-	io_min=$(queue hints minimum_io_size)
-	if [ "${io_min:-0}" -ge $ss ]; then
-		ktap_same "sector_size $ss: logical and physical block size $ss $want_pbs, minimum_io_size $io_min" \
-			"$got" "$ss $want_pbs"
-	else
-		ktap_fail "sector_size $ss: logical and physical block size $ss $want_pbs, minimum_io_size $io_min" \
-			"minimum_io_size is $io_min, below $ss (block sizes $got)"
-	fi
-	dmsetup remove hints
-done
-
-# 3. Unaligned I/O is refused (EINVAL from the block layer, EIO from the target) and
-# changes nothing below.
+# 3. 4096-byte sectors: the block sizes, and I/O not aligned to them is refused (EINVAL from
+# the block layer, EIO from the target) and changes nothing below.
 map unaligned 2048 4096 sector_size:4096 || ktap_diag "the 4096-byte-sector mapping was not created"
+hints unaligned 4096
 ktap_check "control: an aligned 4096-byte direct write at 4096 succeeds" \
 	dd if=/dev/urandom of=/dev/mapper/unaligned bs=4096 seek=1 count=1 oflag=direct status=none
 snapshot
@@ -144,62 +180,25 @@ for w in 0:4096 $((1 << 20)):$((1 << 20)) $((2 << 20)):$((3 << 19)); do
 		{ ktap_diag "$size bytes at $off are plaintext on the lower device"; roundtrip=1; }
 done
 ktap_result "those writes read back through the mapping and are not plaintext below it" $roundtrip
-dmsetup remove pages
 
-# 5. IMA (Debian's kernels have CONFIG_IMA; the guest boots with ima_policy=critical_data,
-# which measures device-mapper's table loads): the record of a table load carries the
-# target's STATUSTYPE_IMA line, without the key or its description.
-ima=/sys/kernel/security/ima/ascii_runtime_measurements
-[ -e $ima ] || mount -t securityfs securityfs /sys/kernel/security
-map ima 2048 2048 allow_discards sector_size:4096 iv_large_sectors ||
-	ktap_diag "the mapping for the IMA record was not created"
-# The data of each ima-buf record (its last field, hex) decoded, one record a line; then
-# how often the key (raw or hex) or its description occurs in the list or those records.
-python3 -c '
-import sys
-text = open(sys.argv[2], "rb").read()
-records = b"".join(bytes.fromhex(f[-1].decode()).replace(b"\n", b" ") + b"\n"
-                   for f in map(bytes.split, text.splitlines())
-                   if len(f) >= 6 and f[2] == b"ima-buf")
-open(sys.argv[3], "wb").write(records)
-key = open(sys.argv[1], "rb").read()
-forms = [key, key.hex().encode(), key.hex().upper().encode(), b"seal-test:contract"]
-print(sum((text + records).count(f) for f in forms))
-' "$work/key" $ima "$work/ima" > "$work/hits" 2>"$work/err" || ktap_diag "$ima: $(cat "$work/err")"
-want="target_name=seal,target_version=1.0.0,cipher_string=aes-xts-plain64,key_size=64"
-want+=",key_type=logon,iv_offset=0,sector_size=4096,iv_large_sectors=y,allow_discards=y"
-want+=",reencrypt=n;"
-record=$(grep -aF "name=ima," "$work/ima" | grep -aF "target_name=seal" | tail -1)
-ktap_diag "IMA: $(wc -l < "$work/ima") ima-buf records; the table's: ${record:-none}"
-ktap_check "the IMA record of the table load carries the target's line" \
-	grep -qF "target_index=0,target_begin=0,target_len=2048,$want" <<<"$record"
-hits=$(cat "$work/hits")
-if [ -z "$record" ]; then
-	ktap_fail "no IMA record holds the key or its description" "there is no record to search"
-else
-	ktap_same "no IMA record holds the key or its description" "$hits" 0
-fi
-dmsetup remove ima
-
-# 6. After `key wipe` (only while suspended), a direct read gets no plaintext: the mapping
+# 5. After `key wipe` (only while suspended), a direct read gets no plaintext: the mapping
 # refuses to resume, the read waits, and fails once the table is replaced by one that fails
-# I/O (dmsetup wipe_table).
-map wiped 2048 2048 || ktap_diag "the mapping for the wipe was not created"
-head -c $((1 << 20)) /dev/urandom > "$work/plain"
-dd if="$work/plain" of=/dev/mapper/wiped bs=1M oflag=direct status=none
-direct_read /dev/mapper/wiped 0 $((1 << 20)) "$work/back"
-ktap_check "control: before the wipe the plaintext reads back" cmp -s "$work/plain" "$work/back"
-dmsetup suspend wiped && dmsetup message wiped 0 key wipe ||
+# I/O (dmsetup wipe_table). The plaintext is the last write's, at 2 MiB.
+direct_read /dev/mapper/pages $((2 << 20)) $((1 << 20)) "$work/back"
+ktap_check "control: before the wipe the plaintext reads back" \
+	cmp -s -n $((1 << 20)) "$work/plain" "$work/back"
+dmsetup suspend pages && dmsetup message pages 0 key wipe ||
 	ktap_diag "suspend and key wipe failed"
 : > "$work/after"
-dd if=/dev/mapper/wiped of="$work/after" bs=1M count=1 iflag=direct status=none 2>"$work/reader" &
+dd if=/dev/mapper/pages of="$work/after" bs=1M skip=2 count=1 iflag=direct status=none \
+	2>"$work/reader" &
 reader=$!
 # The read is queued once dd waits in D state (on the suspended mapping).
 for _ in $(seq 100); do
 	[ "$(awk '{ print $3 }' /proc/$reader/stat 2>/dev/null)" = D ] && break
 	sleep 0.1
 done
-dmsetup resume wiped 2>/dev/null && ktap_diag "the mapping resumed without a key"
+dmsetup resume pages 2>/dev/null && ktap_diag "the mapping resumed without a key"
 sleep 1
 if ! kill -0 $reader 2>/dev/null; then
 	ktap_fail "after key wipe the mapping stays suspended and a direct read gets no data" \
@@ -208,7 +207,7 @@ else
 	ktap_same "after key wipe the mapping stays suspended and a direct read gets no data" \
 		"$(stat -c %s "$work/after")" 0
 fi
-dmsetup wipe_table wiped || ktap_diag "dmsetup wipe_table failed"
+dmsetup wipe_table pages || ktap_diag "dmsetup wipe_table failed"
 { sleep 60; kill $reader; } 2>/dev/null &
 watchdog=$!
 wait $reader
@@ -221,5 +220,5 @@ else
 	ktap_diag "the read: $(cat "$work/reader")"
 	ktap_same "the waiting read then fails, with no plaintext" "$got" 0
 fi
-dmsetup remove wiped
+dmsetup remove pages
 ktap_end
