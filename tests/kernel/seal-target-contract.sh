@@ -208,11 +208,13 @@ else
 		"$(stat -c %s "$work/after")" 0
 fi
 dmsetup wipe_table pages || ktap_diag "dmsetup wipe_table failed"
-{ sleep 60; kill $reader; } 2>/dev/null &
-watchdog=$!
+for _ in $(seq 600); do
+	kill -0 $reader 2>/dev/null || break
+	sleep 0.1
+done
+kill $reader 2>/dev/null
 wait $reader
 rc=$?
-kill $watchdog 2>/dev/null
 got=$(stat -c %s "$work/after")
 if [ $rc = 0 ] || [ $rc -gt 128 ] || { [ "$got" -gt 0 ] && cmp -s -n "$got" "$work/plain" "$work/after"; }; then
 	ktap_fail "the waiting read then fails, with no plaintext" "dd exited $rc with $got bytes"
