@@ -278,11 +278,13 @@ else
 		'libtss2-esys.so' 'updates/dm-seal.ko' lib/dracut-seal-lib.sh sbin/seal-unlock \
 		'hooks/emergency/50-seal-emergency.sh' 'hooks/cmdline/40-parse-seal.sh' \
 		'hooks/pre-pivot/90-seal-pivot.sh' \
-		'drivers/md/dm-mod.ko' 'crypto/xts.ko' usr/bin/setsid usr/bin/flock usr/bin/jq; do
+		'drivers/md/dm-mod.ko' 'crypto/xts.ko' usr/bin/setsid usr/bin/flock usr/bin/jq \
+		lib/dracut-seal-net.sh bin/clevis-decrypt-tang bin/clevis-decrypt-sss bin/jose bin/curl \
+		sbin/ifup 'drivers/net/virtio_net.ko'; do
 		grep -q -- "$f" <<<"$list" || missing+=" $f"
 	done
 	[ -z "$missing" ]
-	check "initramfs contents (dracut's own init): sealctl, plugin, TCTI, dm-seal.ko, hooks, jq" $? "missing:$missing"
+	check "initramfs contents (dracut's own init): sealctl, plugin, TCTI, dm-seal.ko, hooks, jq, clevis's tang pin and the network (seal_network=yes)" $? "missing:$missing"
 	e2e_initramfs 6.1 systemd
 	list=$(lsinitrd "$E2E_INITRD" 2>/dev/null)
 	missing=""
@@ -292,10 +294,11 @@ else
 		usr/sbin/sealctl 'libtss2-tcti-device.so.0' 'updates/dm-seal.ko' \
 		'seal-lock-tpm.service' 'rescue.service.d/90-seal-lock-tpm.conf' \
 		'debug-shell.service.d/90-seal-lock-tpm.conf' 'emergency.service.d/90-seal-lock-tpm.conf' \
-		'hooks/pre-pivot/90-seal-pivot.sh' usr/bin/jq; do
+		'hooks/pre-pivot/90-seal-pivot.sh' usr/bin/jq lib/dracut-seal-net.sh bin/clevis-decrypt-tang \
+		bin/curl sbin/ifup; do
 		grep -q -- "$f" <<<"$list" || missing+=" $f"
 	done
 	[ -z "$missing" ]
-	check "initramfs contents (systemd): units, generator, askpass, sealtab, sealctl, TCTI, dm-seal.ko, the TPM lock before shells, jq" $? "missing:$missing"
+	check "initramfs contents (systemd): units, generator, askpass, sealtab, sealctl, TCTI, dm-seal.ko, the TPM lock before shells, jq, clevis and the network" $? "missing:$missing"
 fi
 ktap_end
