@@ -473,7 +473,7 @@ seal_unlock()
 			[ -d /run/systemd/system ] || return 2
 			sleep 0.5
 		done
-		info "seal: $_name: asking tang server(s) $_v(at most $(seal_tang_timeout)s)"
+		info "seal: $_name: asking tang server(s) $_v (at most $(seal_tang_timeout)s)"
 		set -- "$@" --clevis-timeout "$(seal_tang_timeout)"
 	fi
 

@@ -15,7 +15,8 @@
 seal_tang_urls()
 {
 	sealctl list --json "$1" 2>/dev/null | jq -r '.keyslots[] | select(.type == "clevis" and .clevis)
-		| .clevis | .. | objects | select(.pin == "tang") | .url // empty' 2>/dev/null | tr '\n' ' '
+		| .clevis | .. | objects | select(.pin == "tang") | .url // empty' 2>/dev/null | tr '\n' ' ' |
+		sed 's/ $//'
 }
 
 # seal_tang_timeout: rd.seal.tang-timeout=, default 10.
