@@ -27,8 +27,15 @@ int clevis_token_decrypt(const char *json, unsigned int timeout_s, int *keyslot,
 		return r;
 	}
 	r = clevis_exec(&run, (const char *const[]){ "clevis", "decrypt", NULL }, jwe, strlen(jwe), pass);
-	if (r == -ETIMEDOUT)
-		snprintf(why, size, "clevis decrypt took longer than %u s", timeout_s);
+	if (r == -ETIMEDOUT) {
+		/* name the servers that did not answer: the binding, e.g. tang(http://tang1) */
+		_cleanup_json_ json_object *binding = clevis_jwe_binding(jwe);
+		char servers[160];
+
+		clevis_binding_text(binding, servers, sizeof(servers));
+		snprintf(why, size, "clevis decrypt took longer than %u s (no answer from %s)", timeout_s,
+			 *servers ? servers : "its pins");
+	}
 	else if (r == -EIO)
 		snprintf(why, size, "clevis decrypt failed: %s", run.err);
 	else if (r < 0)

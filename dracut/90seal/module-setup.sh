@@ -15,6 +15,11 @@
 #                           hostonly images get this host's /etc/sealtab entries, generic
 #                           images none)
 #   seal_tctis="device"     tpm2-tss TCTI modules to install (libtss2-tcti-<name>.so.0)
+#   seal_network=yes|no     for volumes bound to tang servers: dracut's network module and
+#                           clevis's tang and sss pins (clevis, jose, curl) in the image
+#                           (default: yes when a seal volume of this host the image is for
+#                           has a tang binding, hostonly; else no). The network comes up
+#                           only with rd.neednet=1 (built in for such a host) and ip=.
 
 # The sealctl to install, or nothing.
 seal_sealctl_path()
@@ -41,6 +46,28 @@ seal_host_volumes()
 	done
 }
 
+# The host volumes (seal_host_volumes) bound to a tang server, one "DEVICE NAME" a line.
+seal_host_tang_volumes()
+{
+	local _dev _name _sealctl
+	_sealctl=$(seal_sealctl_path)
+	seal_host_volumes | while read -r _dev _name; do
+		"$_sealctl" list --json "$_dev" 2>/dev/null | jq -e '[.keyslots[] | select(.type == "clevis")
+			| .clevis | .. | objects | select(.pin == "tang")] | length > 0' >/dev/null &&
+			echo "$_dev $_name"
+	done
+}
+
+# Does the image get the network and clevis (seal_network)?
+seal_wants_network()
+{
+	case "${seal_network:-auto}" in
+	yes) return 0 ;;
+	no) return 1 ;;
+	esac
+	[[ $hostonly ]] && [[ $(seal_host_tang_volumes) ]]
+}
+
 check()
 {
 	local _sealctl
@@ -65,6 +92,8 @@ depends()
 	local _deps="dm"
 	# the prompt goes through systemd-ask-password in a systemd initramfs
 	dracut_module_included "systemd" && _deps+=" systemd-ask-password"
+	# dracut's network (brought up with rd.neednet=1 ip=) for tang bindings
+	seal_wants_network && _deps+=" network"
 	echo "$_deps"
 	return 0
 }
@@ -187,6 +216,20 @@ install()
 	inst_multiple modprobe setsid flock tr sed blkid udevadm jq
 	inst_multiple -o timeout stty sync poweroff
 	inst_simple "$moddir/seal-lib.sh" /lib/dracut-seal-lib.sh
+	inst_simple "$moddir/seal-net.sh" /lib/dracut-seal-net.sh
+	if seal_wants_network; then
+		# sealctl runs `clevis decrypt` for clevis tokens; the tang pin asks its servers
+		# with curl, the sss pin combines shares (clevis's own dracut unlock is not needed)
+		inst_multiple clevis clevis-decrypt clevis-decrypt-tang jose curl ip || {
+			derror "90seal: seal_network: clevis, its tang pin, jose or curl is missing (apt install clevis jose curl)"
+			return 1
+		}
+		inst_multiple -o clevis-decrypt-sss cat
+		# a hostonly image for a host whose seal volume is bound to tang asks for the network
+		if [[ $hostonly_cmdline == "yes" ]] && [[ $(seal_host_tang_volumes) ]]; then
+			echo "rd.neednet=1" > "$initdir/etc/cmdline.d/90seal-net.conf"
+		fi
+	fi
 	inst_script "$moddir/seal-unlock.sh" /sbin/seal-unlock
 	inst_hook emergency 50 "$moddir/seal-emergency.sh"
 	inst_hook pre-pivot 90 "$moddir/seal-pivot.sh"

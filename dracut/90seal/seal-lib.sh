@@ -16,6 +16,8 @@
 
 SEAL_RUN=/run/seal
 SEAL_SEALTAB=${SEAL_SEALTAB:-/etc/sealtab}
+# the network for tang bindings (seal_tang_urls, seal_net_ready)
+type seal_net_ready >/dev/null 2>&1 || ! [ -r /lib/dracut-seal-net.sh ] || . /lib/dracut-seal-net.sh
 
 # seal_dev_path SPEC: the device node a sealtab DEVICE or a UUID names.
 seal_dev_path()
@@ -314,21 +316,25 @@ seal_tpm_wait()
 	[ -e /dev/tpmrm0 ]
 }
 
-# seal_tpm_timeout: rd.seal.tpm-timeout= (seconds to wait for the TPM before a tpm2 unlock),
-# default 10.
-seal_tpm_timeout()
+# seal_seconds_arg ARG DEFAULT: the whole number of seconds ARG= gives on the kernel command
+# line, else DEFAULT.
+seal_seconds_arg()
 {
 	local _t
-	_t=$(getarg rd.seal.tpm-timeout=)
+	_t=$(getarg "$1=")
 	case $_t in
-	'') echo 10 ;;
+	'') echo "$2" ;;
 	*[!0-9]*)
-		warn "seal: invalid rd.seal.tpm-timeout=$_t ignored (a whole number of seconds)" >&2
-		echo 10
+		warn "seal: invalid $1=$_t ignored (a whole number of seconds)" >&2
+		echo "$2"
 		;;
 	*) echo "$_t" ;;
 	esac
 }
+
+# seal_tpm_timeout: rd.seal.tpm-timeout= (seconds to wait for the TPM before a tpm2 unlock),
+# default 10.
+seal_tpm_timeout() { seal_seconds_arg rd.seal.tpm-timeout 10; }
 
 # seal_has_tpm2_slot DEV: some keyslot of DEV is unlocked by a TPM2 (ours or systemd's).
 seal_has_tpm2_slot()
@@ -457,6 +463,18 @@ seal_unlock()
 			: > "$SEAL_RUN/tpm-absent"
 			warn "seal: NO TPM2 within ${_v}s, though $_name has a tpm2 keyslot: asking for a passphrase; a TPM2 appearing later gets PCR 15 extended at once"
 		fi
+	fi
+
+	# A tang binding: the network first (bounded, seal_net_ready), polled here in a systemd
+	# initramfs; dracut's initqueue calls again (2: not yet) while it brings the network up.
+	_v=$(seal_tang_urls "$_dev")
+	if [ -n "$_v" ]; then
+		while ! seal_net_ready "$_name" "$_v"; do
+			[ -d /run/systemd/system ] || return 2
+			sleep 0.5
+		done
+		info "seal: $_name: asking tang server(s) $_v (at most $(seal_tang_timeout)s)"
+		set -- "$@" --clevis-timeout "$(seal_tang_timeout)"
 	fi
 
 	if [ -d /run/systemd/system ]; then

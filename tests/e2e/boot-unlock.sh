@@ -20,20 +20,24 @@
 #   one line naming the device; PCR 15 has moved there, and the disk, hot-added (QMP
 #   device_add), does not get its KEK from the TPM. Case 1 in the second flavour stops at
 #   rd.break=pre-mount's shell (PCR 15 moved, the TPM refuses) and boots on after exit.
+#   tang (issue #14): the root unlocks from a tang server the guest reaches over QEMU's
+#      user network, no prompt; the second volume's tang server is stopped: the console
+#      names it, the prompt comes within the bound, the passphrase boots. Case 1 also checks
+#      that a boot without tang bindings leaves the network card down.
 # (Case 6, PostgreSQL, is tests/e2e/postgres.sh.)
 #
 # One kernel per run: E2E_KERNEL=6.1|6.12 (tests/run-tests runs this file once per kernel).
 # The matrix, chosen to fit make check's time budget while covering every case on both
 # kernels and both initramfs flavours:
-#   6.1   dracut's own init ("shell"): cases 1-5, missing device;  systemd: case 1
-#   6.12  systemd: cases 1-5;                             dracut's own init: case 1
+#   6.1   dracut's own init ("shell"): cases 1-5, tang, missing device;  systemd: case 1
+#   6.12  systemd: cases 1-5, tang;                       dracut's own init: case 1
 # and the rd.break=pre-trigger shell in both flavours.
 # The flavour with case 1 only boots an initramfs built from the Debian packages
 # (make deb: the packaged dracut module, sealctl and token plugin, dm-seal.ko built by DKMS
 # from dm-seal-dkms; E2E_FROM=packages in lib/e2e.sh), the others one from the build tree.
 # E2E_MATRIX=full runs every case in both flavours on the kernel, from the build tree (cases
-# 1-3, the missing device, the rd.break shell: 10 boots, 3 more than the default on 6.1 and 4
-# more on 6.12); E2E_CASES="2 3 missing" and E2E_FLAVOURS=systemd only some of them.
+# 1-3, tang, the missing device, the rd.break shell: 12 boots, 4 more than the default on 6.1
+# and 5 more on 6.12); E2E_CASES="2 3 missing" and E2E_FLAVOURS=systemd only some of them.
 # Transcripts: build/test-logs/e2e/<case>-<kernel>-<flavour>.log.
 # timeout: 2400
 # e2e: once per kernel
@@ -78,7 +82,7 @@ case1()
 	local f=$1 tag="$k $1" log check
 	log=$e2e_logs/case1-tpm2-$k-$f.log
 	e2e_check "$tag: case 1: two tpm2 volumes unlock unattended, no prompt, boots to the marker" \
-		--kernel "$k" --flavour "$f" --log "$log" \
+		--kernel "$k" --flavour "$f" --log "$log" --nic \
 		--seal-args "rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME rd.seal.uuid=$E2E_DATA_UUID rd.seal.name=$E2E_DATA_UUID=$E2E_DATA_NAME rd.seal.device-timeout=400" \
 		--append "seal_e2e.run=$top/tests/e2e/guest/booted-checks.sh seal_e2e.arg=$e2e_build" \
 		-- timeout=420 reject="$E2E_PROMPT" reject="$(emergency_banner "$f")" \
@@ -89,13 +93,41 @@ case1()
 		no-readable-dek:"case 5: no keyring visible to root holds a readable DEK; the root's table is seal's and names a logon key" \
 		second-volume-open:"the second tpm2 volume was unlocked at the same boot" \
 		second-volume-cannot-unseal:"sealctl as root cannot unseal the second volume's KEK (exit 12)" \
-		kernel-log-clean:"the kernel logged no oops, BUG or WARNING while unlocking and booting"; do
+		kernel-log-clean:"the kernel logged no oops, BUG or WARNING while unlocking and booting" \
+		no-network:"no tang binding: the initramfs left the network card down (no address)"; do
 		if grep -q "^SEAL-E2E-CHECK ${check%%:*} ok" "$log"; then
 			ktap_pass "$tag: ${check#*:}"
 		else
 			ktap_fail "$tag: ${check#*:}" "$(grep -E '^(# |SEAL-E2E-CHECK)' "$log")"
 		fi
 	done
+}
+
+# tang FLAVOUR: network-bound unlock at boot (issue #14), on the tang image (e2e_tang_image:
+# each volume's tpm2 keyslot replaced by a tang binding; 4 results). The root's server (A)
+# answers through QEMU's user network (rd.neednet=1 ip=dhcp), the second volume's (B) is
+# stopped. The root unlocks with no prompt; for the second volume one line names the server
+# not reached, and the prompt follows within the bound: rd.seal.tang-timeout= for the
+# network, as long for the clevis token (slack for a loaded host on top); its passphrase boots.
+tang()
+{
+	local f=$1 tag="$k $1" log bound=20
+	log=$e2e_logs/tang-$k-$f.log
+	e2e_tang_image
+	e2e_check "$tag: tang: the root unlocks from its tang server, unattended; the second volume's server is stopped: the prompt within $((2 * bound))s (+20s slack), the passphrase boots" \
+		--kernel "$k" --flavour "$f" --log "$log" --disk "$E2E_TANG_IMAGE" --tang "$E2E_TANG_DB" \
+		--seal-args "rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME rd.seal.uuid=$E2E_DATA_UUID rd.seal.name=$E2E_DATA_UUID=$E2E_DATA_NAME rd.seal.device-timeout=400" \
+		--append "rd.neednet=1 ip=dhcp rd.seal.tang-timeout=$bound" \
+		-- timeout=300 reject="$(emergency_banner "$f")" \
+		expect="seal: $E2E_DATA_NAME: asking tang server\\(s\\) ${E2E_TANG_B_URL//./\\.}" \
+		timeout=$((2 * bound + 20)) expect="$E2E_PROMPT" \
+		timeout=300 sendfile="$E2E_PASSPHRASE_FILE" expect="$E2E_MARKER" expect='SEAL-E2E-POWEROFF' eof
+	check_transcript "$tag: tang: one prompt, for the volume whose server is stopped" "$log" \
+		"^$E2E_PROMPT /dev/disk/by-uuid/$E2E_DATA_UUID" 1
+	check_transcript "$tag: tang: no prompt for the root (its tang server answered)" "$log" \
+		"^$E2E_PROMPT /dev/disk/by-uuid/$E2E_LUKS_UUID" 0
+	check_transcript "$tag: tang: the console names the server not reached" "$log" \
+		"token [0-9]+ \(clevis\): .*${E2E_TANG_B_URL//./\\.}" +
 }
 
 # case1only FLAVOUR: case 1 without the checks in the booted system, through a shell at
@@ -278,7 +310,7 @@ e2e_require
 # the runs: FLAVOUR:CASE (CASE: the function above), filtered
 runs=()
 for f in $full; do
-	runs+=("$f:case1" "$f:case2" "$f:case3")
+	runs+=("$f:case1" "$f:case2" "$f:case3" "$f:tang")
 	# systemd's missing disk (rd.seal.device-timeout=10) is one boot more than make check's
 	# budget has room for: only in the full matrix
 	[ "$f" = shell ] || [ "${E2E_MATRIX:-}" = full ] && runs+=("$f:missing")
@@ -298,7 +330,8 @@ for r in "${runs[@]}"; do
 	[ -n "${E2E_FLAVOURS:-}" ] && [[ " $E2E_FLAVOURS " != *" ${r%%:*} "* ]] && continue
 	kept+=("$r")
 	case "$c" in
-	case1) plan=$((plan + 8)) ;;
+	case1) plan=$((plan + 9)) ;;
+	tang) plan=$((plan + 4)) ;;
 	case3) plan=$((plan + 8)) ;;
 	missing | rdbreak) plan=$((plan + 3)) ;;
 	case1only) plan=$((plan + 3)) ;;

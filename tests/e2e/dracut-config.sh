@@ -56,7 +56,7 @@ expect_volumes()
 # check NAME CONDITION-STATUS DIAG...: one result
 check() { local name=$1 rc=$2; shift 2; [ "$rc" = 0 ] || ktap_diag "$@"; ktap_result "$name" "$rc"; }
 
-ktap_begin 30
+ktap_begin 33
 
 U1=0e3b1c1a-6d52-4b8e-9e4f-111111111111
 U2=0e3b1c1a-6d52-4b8e-9e4f-222222222222
@@ -247,6 +247,54 @@ got=$(lock_case unsealed 0 0)
 [ "$got" = "returned 0" ]
 check "final lock succeeds with an unseal pending: the boot goes on" $? "$got"
 
+# Tang bindings (seal-net.sh): which servers a volume names, and the bounded network wait.
+TANG_JSON='{"keyslots":[{"slot":0,"type":"passphrase"},{"slot":1,"type":"tpm2"},
+ {"slot":2,"type":"clevis","clevis":{"pin":"sss","t":2,"pins":[{"pin":"tang","url":"http://t1"},
+  {"pin":"tpm2","pcr_ids":"7"},{"pin":"tang","url":"http://t2"}]}}]}'
+TPM_JSON='{"keyslots":[{"slot":0,"type":"passphrase"},{"slot":1,"type":"tpm2"}]}'
+# net_case CMDLINE: seal_net_ready on a volume bound to http://t1, no network up; prints its
+# status and the warnings
+net_case()
+{
+	in_initramfs "$1" "" "
+		. '$mod/seal-net.sh'
+		SEAL_RUN=$work/run; mkdir -p \$SEAL_RUN; rm -f \$SEAL_RUN/v.*
+		seal_net_up() { return 1; }
+		seal_net_ready v http://t1; echo rc=\$?" 2>&1
+}
+got=$(in_initramfs "" "" ". '$mod/seal-net.sh'; sealctl() { echo '$TANG_JSON'; }; echo \"[\$(seal_tang_urls /dev/x)]\";
+	sealctl() { echo '$TPM_JSON'; }; echo \"[\$(seal_tang_urls /dev/x)]\"")
+[ "$got" = "[http://t1 http://t2]
+[]" ]
+check "seal_tang_urls: the tang servers of a clevis keyslot, sss shares included; none for a tpm2-only volume" $? "$got"
+got=$(net_case "rd.neednet=1 rd.seal.tang-timeout=30")$(net_case "rd.neednet=1 rd.seal.tang-timeout=0")$(net_case "")
+want="rc=1warning: seal: NO network within 0s for v: tang server(s) http://t1 not reached
+rc=0warning: seal: v is bound to tang (http://t1) but the initramfs has no network (rd.neednet=1 ip=...); trying without
+rc=0"
+[ "$got" = "$want" ]
+check "tang: the network is awaited (rd.neednet=1) up to rd.seal.tang-timeout=, then one line names the servers; without rd.neednet one line, no wait" $? "$got"
+
+# module-setup.sh: clevis and the network go into a hostonly image only for a host volume
+# bound to tang (or with seal_network=yes)
+got=$(
+	for json in "$TANG_JSON" "$TPM_JSON"; do
+		for mode in "1 auto" "'' auto" "'' yes" "1 no"; do
+			(
+				dinfo() { :; }
+				. "$mod/module-setup.sh"
+				seal_sealctl_path() { echo sealctl; }
+				sealctl() { echo "$json"; }
+				seal_host_volumes() { echo "/dev/vdb1 root"; }
+				eval "set -- $mode"
+				hostonly=$1 seal_network=$2
+				seal_wants_network && echo -n "y" || echo -n "n"
+			)
+		done
+	done
+)
+[ "$got" = "ynynnnyn" ]
+check "seal_network: hostonly with a tang-bound host volume, or =yes; not for a TPM-only host, a generic image, or =no" $? "$got"
+
 # hostonly: only the host's volumes, and forced entries, reach the image's sealtab.
 touch "$work/vdb1" "$work/vdc1"
 printf 'root %s tries=5\nother %s\nspare UUID=%s force\n' "$work/vdb1" "$work/vdc1" "$U2" > "$work/sealtab"
@@ -278,11 +326,13 @@ else
 		'libtss2-esys.so' 'updates/dm-seal.ko' lib/dracut-seal-lib.sh sbin/seal-unlock \
 		'hooks/emergency/50-seal-emergency.sh' 'hooks/cmdline/40-parse-seal.sh' \
 		'hooks/pre-pivot/90-seal-pivot.sh' \
-		'drivers/md/dm-mod.ko' 'crypto/xts.ko' usr/bin/setsid usr/bin/flock usr/bin/jq; do
+		'drivers/md/dm-mod.ko' 'crypto/xts.ko' usr/bin/setsid usr/bin/flock usr/bin/jq \
+		lib/dracut-seal-net.sh bin/clevis-decrypt-tang bin/clevis-decrypt-sss bin/jose bin/curl \
+		sbin/ifup 'drivers/net/virtio_net.ko'; do
 		grep -q -- "$f" <<<"$list" || missing+=" $f"
 	done
 	[ -z "$missing" ]
-	check "initramfs contents (dracut's own init): sealctl, plugin, TCTI, dm-seal.ko, hooks, jq" $? "missing:$missing"
+	check "initramfs contents (dracut's own init): sealctl, plugin, TCTI, dm-seal.ko, hooks, jq, clevis's tang pin and the network (seal_network=yes)" $? "missing:$missing"
 	e2e_initramfs 6.1 systemd
 	list=$(lsinitrd "$E2E_INITRD" 2>/dev/null)
 	missing=""
@@ -292,10 +342,11 @@ else
 		usr/sbin/sealctl 'libtss2-tcti-device.so.0' 'updates/dm-seal.ko' \
 		'seal-lock-tpm.service' 'rescue.service.d/90-seal-lock-tpm.conf' \
 		'debug-shell.service.d/90-seal-lock-tpm.conf' 'emergency.service.d/90-seal-lock-tpm.conf' \
-		'hooks/pre-pivot/90-seal-pivot.sh' usr/bin/jq; do
+		'hooks/pre-pivot/90-seal-pivot.sh' usr/bin/jq lib/dracut-seal-net.sh bin/clevis-decrypt-tang \
+		bin/curl sbin/ifup; do
 		grep -q -- "$f" <<<"$list" || missing+=" $f"
 	done
 	[ -z "$missing" ]
-	check "initramfs contents (systemd): units, generator, askpass, sealtab, sealctl, TCTI, dm-seal.ko, the TPM lock before shells, jq" $? "missing:$missing"
+	check "initramfs contents (systemd): units, generator, askpass, sealtab, sealctl, TCTI, dm-seal.ko, the TPM lock before shells, jq, clevis and the network" $? "missing:$missing"
 fi
 ktap_end

@@ -28,6 +28,7 @@ usr/lib/dracut/modules.d/90seal/seal-askpass.sh
 usr/lib/dracut/modules.d/90seal/seal-emergency.sh
 usr/lib/dracut/modules.d/90seal/seal-generator.sh
 usr/lib/dracut/modules.d/90seal/seal-lib.sh
+usr/lib/dracut/modules.d/90seal/seal-net.sh
 usr/lib/dracut/modules.d/90seal/seal-lock-tpm.service
 usr/lib/dracut/modules.d/90seal/seal-pivot.sh
 usr/lib/dracut/modules.d/90seal/seal-unlock.sh

@@ -3,7 +3,8 @@
 # Runs as root inside a booted e2e system (tests/e2e/guest/init, seal_e2e.run=), with the
 # host's tools, after the initramfs unlocked the root through the TPM: once up, nobody can
 # unseal the KEK again (PCR 15 moved), nor the second volume's (sealdata, /dev/vda2), no
-# keyring root can see holds a readable DEK, and the kernel log is clean.
+# keyring root can see holds a readable DEK, the kernel log is clean, and the initramfs left
+# the network card alone (no tang binding, no network).
 # Prints one "SEAL-E2E-CHECK <name> ok|fail" line per check, with "# " details before it.
 # $1: the build directory (sealctl, the DEK oracle in e2e/image/out/dek.hex).
 build=${1:-/work/main/build}
@@ -174,5 +175,14 @@ say "kernel log: $(wc -l < kernel.log) lines, ${bad:-no problem}"
 [ -n "$bad" ] && grep -m1 -A30 -F "$(echo "$bad" | head -1 | sed 's/^problem: //; s/ (dm-seal frame in its stack)$//')" kernel.log |
 	sed 's/^/# kernel: /'
 result kernel-log-clean $([ -s kernel.log ] && [ -z "$bad" ] && echo 0 || echo 1)
+
+# 6. No network: the guest has a network card (the boot attaches one), the initramfs has
+# dracut's network module, yet with no tang binding on any volume and no rd.neednet it was
+# never brought up: no interface but lo is up, none has an address beyond the host.
+ifaces=$(ip -o link show | awk -F': ' '$2 != "lo" { print $2 }')
+up=$(ip -o link show up | awk -F': ' '$2 != "lo" { print $2 }')
+addrs=$(ip -o addr show scope global)
+say "interfaces besides lo: ${ifaces:-none}; up: ${up:-none}; global addresses: ${addrs:-none}"
+result no-network $([ -n "$ifaces" ] && [ -z "$up" ] && [ -z "$addrs" ] && echo 0 || echo 1)
 
 cd / && rm -rf "$work"

@@ -205,6 +205,59 @@ e2e_image()
 }
 
 # ---------------------------------------------------------------------------------------
+# The tang variant of the image (the tang boot): a copy of the shared disk whose two
+# volumes have their tpm2 keyslot replaced by a tang binding: the root's to server A
+# (E2E_TANG_A_URL, answered at each boot by tangd with the keys in $E2E_TANG_DB, through
+# QEMU's guestfwd: e2e_boot --tang), the second volume's to server B (E2E_TANG_B_URL, which
+# never runs: a stopped server). Passphrase and recovery key stay. Made on the host, through
+# loop devices, once per image: the bindings come from the servers' advertisements, saved
+# beside their keys (no server needs to run).
+E2E_TANG_A_URL=http://10.0.2.100
+E2E_TANG_B_URL=http://10.0.2.101
+e2e_tang_image()
+{
+	local dir=$e2e_dir/tang key srv url n start sectors loop ok=1
+	local sealctl=$e2e_build/userspace/tests/sealctl
+	e2e_image
+	E2E_TANG_IMAGE=$dir/disk.img
+	E2E_TANG_DB=$dir/tang-a
+	key="$(cat "$e2e_dir/image/stamp") $(e2e_hash "$sealctl")"
+	[ "$(cat "$dir/stamp" 2>/dev/null)" = "$key" ] && return 0
+	mkdir -p "$dir"
+	e2e_lock "$dir/stamp"
+	if [ "$(cat "$dir/stamp" 2>/dev/null)" != "$key" ]; then
+		rm -rf "$dir/tang-a" "$dir/tang-b" "$dir/disk.img"
+		cp --sparse=always "$E2E_IMAGE" "$dir/disk.img.tmp"
+		for n in 1 2; do
+			srv=$([ $n = 1 ] && echo a || echo b)
+			url=$([ $n = 1 ] && echo "$E2E_TANG_A_URL" || echo "$E2E_TANG_B_URL")
+			mkdir -p "$dir/tang-$srv" && /usr/libexec/tangd-keygen "$dir/tang-$srv" &&
+			printf 'GET /adv HTTP/1.1\r\nHost: e2e\r\n\r\n' | /usr/libexec/tangd "$dir/tang-$srv" 2>/dev/null |
+				sed '1,/^\r*$/d' > "$dir/tang-$srv.adv" && [ -s "$dir/tang-$srv.adv" ] || { ok=""; break; }
+			read -r start sectors < <(partx -g -o START,SECTORS -n "$n" "$dir/disk.img.tmp")
+			loop=$(losetup --show -f -o $((start * 512)) --sizelimit $((sectors * 512)) "$dir/disk.img.tmp") ||
+				{ ok=""; break; }
+			# keyslot 1 is the tpm2 one (build-image.sh)
+			SEAL_TEST_FAST_PBKDF=1 "$sealctl" remove-slot --key-file "$E2E_PASSPHRASE_FILE" "$loop" 1 &&
+			SEAL_TEST_FAST_PBKDF=1 "$sealctl" enroll --no-tokens --key-file "$E2E_PASSPHRASE_FILE" "$loop" \
+				clevis tang "{\"url\":\"$url\",\"adv\":\"$dir/tang-$srv.adv\"}" &&
+			"$sealctl" list "$loop" || ok=""
+			losetup -d "$loop"
+			[ -n "$ok" ] || break
+		done >"$e2e_logs/tang-image.log" 2>&1
+		if [ -z "$ok" ]; then
+			rm -f "$dir/disk.img.tmp"
+			e2e_unlock
+			sed 's/^/# /' "$e2e_logs/tang-image.log" | tail -20
+			e2e_die "making the tang image failed; log: $e2e_logs/tang-image.log"
+		fi
+		mv "$dir/disk.img.tmp" "$dir/disk.img"
+		echo "$key" > "$dir/stamp"
+	fi
+	e2e_unlock
+}
+
+# ---------------------------------------------------------------------------------------
 # Initramfs images, built by the host's dracut with a private module directory that adds
 # a dracut/90seal (nothing is installed on the host).
 # e2e_dracut_base [90SEAL-DIR]: that directory, with this checkout's 90seal or the given one
@@ -278,13 +331,16 @@ e2e_packages()
 	e2e_unlock
 }
 
-E2E_DRACUT_MODULES="bash base udev-rules dm rootfs-block fs-lib seal"
+# network-legacy: dracut's network (ifup, dhclient) for the tang boots, in both flavours;
+# seal_network=yes puts clevis in (module-setup.sh), and the network comes up only with
+# rd.neednet=1 on the command line
+E2E_DRACUT_MODULES="bash base udev-rules dm rootfs-block fs-lib network-legacy seal"
 E2E_DRACUT_SYSTEMD="systemd systemd-initrd dracut-systemd systemd-ask-password"
 # Uncompressed, unstripped, no hardlink search: dracut's zstd -15 alone was 80% of a build's
 # CPU time (seconds idle, minutes on a loaded host), and a TCG guest unpacks a plain cpio
 # faster than it decompresses one.
 E2E_DRACUT_ARGS=(--no-early-microcode --no-compress --nostrip --nohardlink
-	--drivers "virtio_pci virtio_blk ext4")
+	--drivers "virtio_pci virtio_blk virtio_net ext4")
 
 # Test machinery in every image (inert unless seal_e2e.tpm=late): tests/e2e/guest/tpm-late-hook.sh
 E2E_TPM_LATE_HOOK=$e2e_top/tests/e2e/guest/tpm-late-hook.sh
@@ -294,7 +350,7 @@ E2E_TPM_LATE_HOOK=$e2e_top/tests/e2e/guest/tpm-late-hook.sh
 # packaged dracut module, sealctl and token plugin, the module DKMS builds: e2e_packages).
 e2e_initramfs()
 {
-	local kver flavour=$2 out key conf modules dir start log
+	local kver flavour=$2 out key conf modules dir start log omit
 	local seal_dir=$e2e_top/dracut/90seal sealctl=$e2e_build/userspace/sealctl
 	local plugin=$e2e_build/userspace/libcryptsetup-token-seal-tpm2.so ko tag=""
 	kver=$(e2e_kver "$1")
@@ -306,12 +362,16 @@ e2e_initramfs()
 		plugin=$(ls "$E2E_PKG_ROOT"/lib/*/cryptsetup/libcryptsetup-token-seal-tpm2.so)
 		ko=$E2E_PKG_KO tag=-deb
 	fi
+	# dracut's network module brings every wired network driver (a generic image):
+	# only virtio_net is wanted, the rest would more than double the image
+	omit=$(find "$e2e_cache/kernels/$kver/lib/modules/$kver/kernel/drivers/net" -name '*.ko*' \
+		-printf '%f\n' | sed 's/\.ko.*//; s/-/_/g' | grep -vxE 'virtio_net|net_failover' | tr '\n' ' ')
 	dir=$e2e_dir/initrd
 	out=$dir/$kver-$flavour$tag.img
 	mkdir -p "$dir"
 	key=$(e2e_hash "$seal_dir"/* "$E2E_TPM_LATE_HOOK" "$sealctl" "$plugin" "$ko" \
 		/usr/lib/dracut/dracut-version.sh
-		echo "$flavour $E2E_DRACUT_MODULES $E2E_DRACUT_SYSTEMD ${E2E_DRACUT_ARGS[*]}")
+		echo "$flavour $E2E_DRACUT_MODULES $E2E_DRACUT_SYSTEMD ${E2E_DRACUT_ARGS[*]} $omit")
 	E2E_INITRD=$out
 	[ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$key" ] && return 0
 
@@ -325,6 +385,7 @@ e2e_initramfs()
 			echo "seal_sealctl=\"$sealctl\""
 			echo "seal_token_plugin=\"$plugin\""
 			echo "seal_module=\"$ko\""
+			echo 'seal_network="yes"'
 		} > "$conf"
 		modules=$E2E_DRACUT_MODULES
 		if [ "$flavour" = systemd ]; then
@@ -336,7 +397,7 @@ e2e_initramfs()
 		if ! dracutbasedir=$(e2e_dracut_base "$seal_dir") dracut --force --quiet --no-hostonly \
 			--no-hostonly-cmdline --conf "$conf" --confdir "$dir/confdir" \
 			--kver "$kver" --kmoddir "$e2e_cache/kernels/$kver/lib/modules/$kver" \
-			--modules "$modules" "${E2E_DRACUT_ARGS[@]}" \
+			--modules "$modules" "${E2E_DRACUT_ARGS[@]}" --omit-drivers "$omit" \
 			--include "$E2E_TPM_LATE_HOOK" /lib/dracut/hooks/cmdline/01-seal-e2e-tpm-late.sh \
 			"$out.tmp" >"$log" 2>&1; then
 			rm -f "$out.tmp"
@@ -426,13 +487,18 @@ e2e_spawn()
 #   --append ARGS      extra kernel command line
 #   --seal-args ARGS   the rd.seal.* arguments (default: the shared image's volume, for the
 #                      initramfs without systemd; the systemd one reads its sealtab)
+#   --nic              a network card (virtio-net) on QEMU's user-mode network, isolated
+#                      (restrict=on: nothing beyond it is reachable)
+#   --tang DB          and a tang server with the keys in DB at E2E_TANG_A_URL's address,
+#                      port 80: tangd started by QEMU for each connection (guestfwd,
+#                      tests/e2e/lib/tangd-stdio; its log is added to the transcript)
 #   --log FILE         the boot transcript (default build/test-logs/e2e/last.log)
 #   --timeout S        limit for the whole boot (default 600; each step has its own)
 e2e_boot()
 {
 	local kernel=6.1 flavour=shell tpm=yes disk=$E2E_IMAGE persist="" append="" late=""
-	local log=$e2e_logs/last.log timeout=600 kver run qemu qemu_pid con_pid rc snapshot
-	local cmdline accel me seal_args=""
+	local log=$e2e_logs/last.log timeout=600 kver run qemu qemu_pid con_pid rc snapshot a
+	local cmdline accel me seal_args="" nic="" tang=""
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--kernel) kernel=$2; shift 2 ;;
@@ -443,6 +509,8 @@ e2e_boot()
 		--disk-late) late=1; shift ;;
 		--append) append=$2; shift 2 ;;
 		--seal-args) seal_args=$2; shift 2 ;;
+		--nic) nic=1; shift ;;
+		--tang) nic=1 tang=$2; shift 2 ;;
 		--log) log=$2; shift 2 ;;
 		--timeout) timeout=$2; shift 2 ;;
 		--) shift; break ;;
@@ -486,6 +554,11 @@ e2e_boot()
 		-qmp "unix:$run/qmp.sock,server=on,wait=off"
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
 		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
+	if [ -n "$nic" ]; then
+		a=${E2E_TANG_A_URL#http://}
+		qemu+=(-netdev "user,id=net0,restrict=on${tang:+,guestfwd=tcp:$a:80-cmd:$e2e_top/tests/e2e/lib/tangd-stdio $tang $run/tangd.log}"
+			-device virtio-net-pci,netdev=net0)
+	fi
 	if [ -n "$late" ]; then
 		qemu+=(-device pcie-root-port,id=hotplug0,chassis=1)
 	else
@@ -523,6 +596,7 @@ e2e_boot()
 		sed 's/^/console: qemu: /' "$run/qemu.log" >&2
 	fi
 	kill "$qemu_pid" 2>/dev/null
+	[ -s "$run/tangd.log" ] && sed 's/^/[tangd on the host] /' "$run/tangd.log" >> "$log"
 	guest_watch_wait
 	e2e_kernel_log_verdict "$run" "$log" || { [ $rc = 0 ] && rc=1; }
 	e2e_cleanup
