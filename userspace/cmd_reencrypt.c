@@ -261,6 +261,8 @@ enum seal_exit cmd_reencrypt(const struct seal_opts *o, char **argv)
 			 (unsigned long long)st.sectors, name, (unsigned long long)m.sectors);
 	if (e == SEAL_EXIT_OK)
 		e = read_passphrase(path, o, &pass);
+	/* from here a signal stops at the next step, never half-way through the header */
+	catch_stop();
 	if (e == SEAL_EXIT_OK)
 		e = o->resume ? resume(cd, path, &m, pass, &st, &new_vk) :
 				start(cd, path, o, &m, pass, &st, &new_vk);
@@ -269,7 +271,6 @@ enum seal_exit cmd_reencrypt(const struct seal_opts *o, char **argv)
 	if (e != SEAL_EXIT_OK)
 		goto out;
 
-	catch_stop();
 	if (!reenc_committed(cd, &st)) {
 		e = reenc_drive(cd, &m, o, &st, &stop_requested);
 		if (e == SEAL_EXIT_OK)

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "cleanup.h"
+#include "keyslots.h"
 #include "luks.h"
 #include "reencrypt.h"
 #include "report.h"
@@ -63,6 +64,11 @@ static enum seal_exit classify(struct crypt_device *cd, const char *path, const 
 		if (!slot_active(cd, s))
 			continue;
 		type = luks_keyslot_token_type(cd, s, NULL);
+		if (type && !strcmp(type, SEAL_TOKEN_TYPE) && st->npairs < SEAL_REENC_MAX_SLOTS) {
+			/* sealed anew to its policy: no unseal, no PCR match needed */
+			st->old[st->npairs++] = s;
+			continue;
+		}
 		if (!type || !strcmp(type, SEAL_RECOVERY_TOKEN_TYPE)) {
 			r = opens(cd, s, pass);
 			if (r < 0)
@@ -90,6 +96,22 @@ static enum seal_exit classify(struct crypt_device *cd, const char *path, const 
 	return SEAL_EXIT_OK;
 }
 
+/* Is @slot a seal-tpm2 keyslot? Its PCRs and PIN flag then. */
+static bool tpm2_policy(struct crypt_device *cd, int slot, uint32_t *pcrs, bool *pin)
+{
+	const char *type, *json, *why = NULL;
+	struct seal_token tok;
+	int token = -1;
+
+	type = luks_keyslot_token_type(cd, slot, &token);
+	if (!type || strcmp(type, SEAL_TOKEN_TYPE) || crypt_token_json_get(cd, token, &json) < 0 ||
+	    seal_token_parse(json, &tok, &why) < 0)
+		return false;
+	*pcrs = tok.sealed.pcr_mask;
+	*pin = tok.sealed.pin;
+	return true;
+}
+
 void reenc_undo(struct crypt_device *cd, struct reenc_state *st)
 {
 	for (int i = 0; i < st->npairs; i++)
@@ -103,17 +125,29 @@ enum seal_exit reenc_begin(struct crypt_device *cd, const char *path, const stru
 			   struct reenc_state *st)
 {
 	enum seal_exit e;
+	uint32_t pcrs;
+	bool pin;
 	int r;
 
 	*st = (struct reenc_state){ .token = -1, .sectors = sectors };
 	e = classify(cd, path, o, pass, st);
 	if (e != SEAL_EXIT_OK)
 		return e;
-	if (luks_pbkdf_passphrase(cd) < 0)
-		return fail(SEAL_EXIT_FAILURE, path, "cannot set the key derivation");
 	for (int i = 0; i < st->npairs; i++)
 		st->new[i] = -1;
 	for (int i = 0; i < st->npairs; i++) {
+		if (tpm2_policy(cd, st->old[i], &pcrs, &pin)) {
+			e = add_tpm2_copy(cd, path, new_vk, o, pcrs, pin, &st->new[i]);
+			if (e != SEAL_EXIT_OK) {
+				reenc_undo(cd, st);
+				return e;
+			}
+			continue;
+		}
+		if (luks_pbkdf_passphrase(cd) < 0) {
+			reenc_undo(cd, st);
+			return fail(SEAL_EXIT_FAILURE, path, "cannot set the key derivation");
+		}
 		r = crypt_keyslot_add_by_key(cd, CRYPT_ANY_SLOT, (const char *)new_vk->data, new_vk->len,
 					     (const char *)pass->data, pass->len, UNBOUND_COPY);
 		if (r < 0) {
@@ -210,9 +244,15 @@ enum seal_exit reenc_cleanup(struct crypt_device *cd, const char *path, struct r
 		uint32_t tokens = slot_used(cd, st->old[i]) ? luks_keyslot_tokens(cd, st->old[i]) : 0;
 
 		/* a recovery keyslot's token follows it to the copy */
-		for (int t = 0; t < 32 && r >= 0; t++)
-			if (tokens & (1u << t) && t != st->token)
+		for (int t = 0; t < 32 && r >= 0; t++) {
+			const char *type = NULL;
+
+			if (!(tokens & (1u << t)))
+				continue;
+			(void)crypt_token_status(cd, t, &type);
+			if (type && !strcmp(type, SEAL_RECOVERY_TOKEN_TYPE))
 				r = crypt_token_assign_keyslot(cd, t, st->new[i]);
+		}
 		if (r >= 0)
 			r = destroy(cd, st->old[i]);
 	}

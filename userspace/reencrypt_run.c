@@ -84,8 +84,13 @@ static enum seal_exit reload(struct reenc_map *m, const char *params, const char
 	r = keyring_add_logon(desc1, k1->data, k1->len, &a);
 	if (r >= 0 && desc2)
 		r = keyring_add_logon(desc2, k2->data, k2->len, &b);
-	if (r >= 0)
-		r = dm_reload(m->name, m->sectors, SEAL_DM_TARGET, params);
+	if (r < 0) {
+		keyring_drop(a);
+		return fail(SEAL_EXIT_KEYRING, m->path, "cannot add the key to the kernel keyring: %s",
+			    strerror(-r));
+	}
+	r = dm_reload(m->name, m->sectors, SEAL_DM_TARGET, params);
+	/* loaded or not, the kernel holds its own copies now: drop ours */
 	keyring_drop(a);
 	keyring_drop(b);
 	if (r < 0)
