@@ -78,7 +78,7 @@ static enum seal_exit device_of(const char *name, char *path, size_t size)
 
 /* The volume's open mapping: name, length, table. */
 static enum seal_exit find_mapping(struct crypt_device *cd, const char *path, const char *arg,
-				   char **ret_name, struct reenc_map *rm)
+				   bool closed_ok, char **ret_name, struct reenc_map *rm)
 {
 	struct dm_mapping m;
 	char prefix[160];
@@ -86,6 +86,8 @@ static enum seal_exit find_mapping(struct crypt_device *cd, const char *path, co
 
 	uuid_prefix(crypt_get_uuid(cd), prefix, sizeof(prefix));
 	r = dm_find_by_uuid_prefix(prefix, ret_name);
+	if (r == -ENOENT && closed_ok)
+		return SEAL_EXIT_NO_DEVICE;
 	if (r == -ENOENT)
 		return fail(SEAL_EXIT_NO_DEVICE, path, "the volume is not open (sealctl open it first)");
 	if (r < 0)
@@ -216,6 +218,48 @@ static enum seal_exit resume(struct crypt_device *cd, const char *path, struct r
 	return reenc_lock(cd, path, st);
 }
 
+/*
+ * A volume closed in the middle of a rotation: the mapping @name is created with both keys
+ * at the boundary saved at the clean stop (resume() loads the table).
+ */
+static enum seal_exit closed_volume(struct crypt_device *cd, const char *path, const char *name,
+				    struct reenc_map *m)
+{
+	struct dm_mapping dm;
+	int r;
+
+	if (!*name || strlen(name) > 127 || strchr(name, '/'))
+		return fail(SEAL_EXIT_USAGE, path, "invalid mapping name '%s'", name);
+	r = dm_query(name, &dm);
+	dm_mapping_clear(&dm);
+	if (r < 0 || dm.exists)
+		return fail(r < 0 ? SEAL_EXIT_DM : SEAL_EXIT_NAME_IN_USE, path,
+			    "mapping name %s is already in use", name);
+	r = reenc_table_base(cd, path, m);
+	if (r < 0)
+		return fail(SEAL_EXIT_NO_DEVICE, path, "cannot read the device: %s", strerror(-r));
+	m->name = name;
+	return SEAL_EXIT_OK;
+}
+
+/* The closed volume's mapping, with the keys the saved state says. */
+static enum seal_exit create_closed(struct crypt_device *cd, const char *path, struct reenc_map *m,
+				   const struct secret *pass, const struct reenc_state *st)
+{
+	_cleanup_secret_ struct secret *old_vk = NULL, *new_vk = NULL;
+	enum seal_exit e;
+
+	e = key_of(cd, path, st->new, st->npairs, pass, &new_vk);
+	if (e != SEAL_EXIT_OK)
+		return e;
+	if (reenc_committed(cd, st))
+		return reenc_table_one(m, new_vk);
+	e = key_of(cd, path, st->old, st->npairs, pass, &old_vk);
+	if (e != SEAL_EXIT_OK)
+		return e;
+	return reenc_table_two(m, old_vk, new_vk, st->boundary);
+}
+
 enum seal_exit cmd_reencrypt(const struct seal_opts *o, char **argv)
 {
 	const char *arg = argv[0];
@@ -226,6 +270,7 @@ enum seal_exit cmd_reencrypt(const struct seal_opts *o, char **argv)
 	struct reenc_state st;
 	char devpath[192];
 	const char *path = arg;
+	bool closed = false;
 	enum seal_exit e;
 	struct stat sb;
 	int r;
@@ -242,7 +287,15 @@ enum seal_exit cmd_reencrypt(const struct seal_opts *o, char **argv)
 	if (e == SEAL_EXIT_OK)
 		e = volume_check_seal(cd, path);
 	if (e == SEAL_EXIT_OK)
-		e = find_mapping(cd, path, arg, &name, &m);
+		e = find_mapping(cd, path, arg, o->resume && argv[1], &name, &m);
+	if (e == SEAL_EXIT_OK && argv[1])
+		e = fail(SEAL_EXIT_USAGE, path, "%s is open already as %s: no NAME needed", path, name);
+	if (e == SEAL_EXIT_NO_DEVICE && o->resume && argv[1]) {
+		e = closed_volume(cd, path, argv[1], &m);
+		closed = true;
+	} else if (e == SEAL_EXIT_OK && !o->resume && argv[1]) {
+		e = fail(SEAL_EXIT_USAGE, path, "NAME is for --resume of a closed volume");
+	}
 	if (e != SEAL_EXIT_OK)
 		goto out;
 	m.path = path;
@@ -256,6 +309,9 @@ enum seal_exit cmd_reencrypt(const struct seal_opts *o, char **argv)
 		e = fail(SEAL_EXIT_REFUSED, path, "no rotation to resume");
 	else if (r == 0 && !o->resume)
 		e = fail(SEAL_EXIT_REENCRYPTING, path, "a rotation is in progress: reencrypt --resume continues it");
+	else if (r == 0 && closed && !st.exact)
+		e = fail(SEAL_EXIT_REENCRYPTING, path,
+			 "the rotation did not stop cleanly and the volume was closed: where its data changes key is not known");
 	else if (r == 0 && st.sectors != m.sectors)
 		e = fail(SEAL_EXIT_REENCRYPTING, path, "the rotation was of %llu sectors, %s has %llu",
 			 (unsigned long long)st.sectors, name, (unsigned long long)m.sectors);
@@ -263,6 +319,14 @@ enum seal_exit cmd_reencrypt(const struct seal_opts *o, char **argv)
 		e = read_passphrase(path, o, &pass);
 	/* from here a signal stops at the next step, never half-way through the header */
 	catch_stop();
+	if (e == SEAL_EXIT_OK && closed) {
+		char dmuuid[192];
+
+		uuid_prefix(m.uuid, dmuuid, sizeof(dmuuid));
+		strncat(dmuuid, m.name, sizeof(dmuuid) - strlen(dmuuid) - 1);
+		m.dm_uuid = dmuuid;
+		e = create_closed(cd, path, &m, pass, &st);
+	}
 	if (e == SEAL_EXIT_OK)
 		e = o->resume ? resume(cd, path, &m, pass, &st, &new_vk) :
 				start(cd, path, o, &m, pass, &st, &new_vk);

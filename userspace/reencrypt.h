@@ -54,7 +54,11 @@ struct reenc_map {
 	uint64_t sectors;	/* its length */
 	uint32_t sector_size;
 	char *params;		/* its current table (after the target name) */
+	const char *dm_uuid;	/* set: the next load creates the mapping (a closed volume) */
 };
+
+/* A closed volume: the table open would load (m->params) and the data area's length. */
+int reenc_table_base(struct crypt_device *cd, const char *path, struct reenc_map *m);
 
 /* Reload with "reencrypt <new key> <boundary>": @old_vk and @new_vk in the keyring for the load. */
 enum seal_exit reenc_table_two(struct reenc_map *m, const struct secret *old_vk,

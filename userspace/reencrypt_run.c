@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "dm.h"
 #include "keyring.h"
+#include "luks.h"
 #include "reencrypt.h"
 #include "report.h"
 
@@ -74,7 +77,10 @@ static void new_key_description(const struct reenc_map *m, char *buf, size_t siz
 	snprintf(buf, size, "seal:%s:new", m->uuid);
 }
 
-/* Both keys (or one) in the thread keyring for the load, dropped right after. */
+/*
+ * Both keys (or one) in the thread keyring for the load, dropped right after. The mapping
+ * is reloaded, or created when m->dm_uuid is set (a closed volume).
+ */
 static enum seal_exit reload(struct reenc_map *m, const char *params, const char *desc1,
 			     const struct secret *k1, const char *desc2, const struct secret *k2)
 {
@@ -89,7 +95,9 @@ static enum seal_exit reload(struct reenc_map *m, const char *params, const char
 		return fail(SEAL_EXIT_KEYRING, m->path, "cannot add the key to the kernel keyring: %s",
 			    strerror(-r));
 	}
-	r = dm_reload(m->name, m->sectors, SEAL_DM_TARGET, params);
+	r = m->dm_uuid ? dm_create(m->name, m->dm_uuid, m->sectors, SEAL_DM_TARGET, params, false) :
+			 dm_reload(m->name, m->sectors, SEAL_DM_TARGET, params);
+	m->dm_uuid = NULL;
 	/* loaded or not, the kernel holds its own copies now: drop ours */
 	keyring_drop(a);
 	keyring_drop(b);
@@ -99,6 +107,27 @@ static enum seal_exit reload(struct reenc_map *m, const char *params, const char
 	free(m->params);
 	m->params = strdup(params);
 	return m->params ? SEAL_EXIT_OK : SEAL_EXIT_FAILURE;
+}
+
+int reenc_table_base(struct crypt_device *cd, const char *path, struct reenc_map *m)
+{
+	char desc[96], params[TABLE_MAX], opts[32] = "";
+	uint32_t sector = crypt_get_sector_size(cd);
+	uint64_t offset = crypt_get_data_offset(cd), size;
+	struct stat sb;
+
+	if (stat(path, &sb) < 0 || !S_ISBLK(sb.st_mode) || device_size(path, &size) < 0)
+		return -ENOTBLK;
+	if (keyring_description(crypt_get_uuid(cd), desc, sizeof(desc)) < 0)
+		return -ENAMETOOLONG;
+	if (sector != 512)
+		snprintf(opts, sizeof(opts), " 1 sector_size:%u", sector);
+	snprintf(params, sizeof(params), "%s-%s :%d:logon:%s %" PRIu64 " %u:%u %" PRIu64 "%s",
+		 crypt_get_cipher(cd), crypt_get_cipher_mode(cd), crypt_get_volume_key_size(cd), desc,
+		 crypt_get_iv_offset(cd), major(sb.st_rdev), minor(sb.st_rdev), offset, opts);
+	m->sectors = size / 512 - offset;
+	m->params = strdup(params);
+	return m->params ? 0 : -ENOMEM;
 }
 
 enum seal_exit reenc_table_two(struct reenc_map *m, const struct secret *old_vk,
@@ -206,11 +235,12 @@ static void throttle(double start, uint64_t bytes, uint64_t rate)
 }
 
 static enum seal_exit save(struct crypt_device *cd, const struct reenc_map *m, struct reenc_state *st,
-			   uint64_t b)
+			   uint64_t b, bool exact)
 {
 	int r;
 
 	st->boundary = b;
+	st->exact = exact;
 	r = reenc_state_save(cd, st);
 	if (r < 0)
 		return fail(SEAL_EXIT_FAILURE, m->path, "cannot record the progress in the header: %s",
@@ -245,7 +275,7 @@ enum seal_exit reenc_drive(struct crypt_device *cd, struct reenc_map *m, const s
 		if (*stop) {
 			if (p.tty)
 				fputc('\n', stderr);
-			if (save(cd, m, st, b) != SEAL_EXIT_OK)
+			if (save(cd, m, st, b, true) != SEAL_EXIT_OK)
 				return SEAL_EXIT_FAILURE;
 			return fail(SEAL_EXIT_INTERRUPTED, m->path,
 				    "stopped at %" PRIu64 " of %" PRIu64 " sectors; reencrypt --resume continues",
@@ -256,19 +286,19 @@ enum seal_exit reenc_drive(struct crypt_device *cd, struct reenc_map *m, const s
 		if (r >= 0 && sscanf(answer, "%" SCNu64, &nb) != 1)
 			r = -EINVAL;
 		if (r < 0) {
-			(void)save(cd, m, st, b);
+			(void)save(cd, m, st, b, false);
 			return fail(SEAL_EXIT_DM, m->path, "reencrypt_step at sector %" PRIu64 " failed: %s (see the kernel log; reencrypt --resume retries)",
 				    b, strerror(-r));
 		}
 		b = nb;
 		progress(&p, m, b, b >= m->sectors);
 		if (now() - saved >= SAVE_INTERVAL) {
-			if (save(cd, m, st, b) != SEAL_EXIT_OK)
+			if (save(cd, m, st, b, false) != SEAL_EXIT_OK)
 				return SEAL_EXIT_FAILURE;
 			saved = now();
 		}
 		if (o->max_rate)
 			throttle(p.start, (b - p.first) * 512, o->max_rate);
 	}
-	return save(cd, m, st, b);
+	return save(cd, m, st, b, true);
 }

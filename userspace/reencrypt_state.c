@@ -47,6 +47,11 @@ static int parse(struct json_object *o, struct reenc_state *st)
 	    get_u64(o, "seal-boundary", &st->boundary) < 0 ||
 	    get_u64(o, "seal-sectors", &st->sectors) < 0 || st->boundary > st->sectors)
 		return -EINVAL;
+	if (json_object_object_get_ex(o, "seal-exact", &lock) &&
+	    json_object_is_type(lock, json_type_boolean))
+		st->exact = json_object_get_boolean(lock);
+	if (!json_object_object_get_ex(o, "seal-lock", &lock))
+		return -EINVAL;
 	st->lock_slot = get_slot(lock);
 	n = json_object_array_length(pairs);
 	if (st->lock_slot < 0 || !n || n > SEAL_REENC_MAX_SLOTS ||
@@ -149,6 +154,7 @@ int reenc_state_save(struct crypt_device *cd, struct reenc_state *st)
 	json_object_object_add(o, "seal-lock", json_object_new_int(st->lock_slot));
 	json_object_object_add(o, "seal-boundary", u64_string(st->boundary));
 	json_object_object_add(o, "seal-sectors", u64_string(st->sectors));
+	json_object_object_add(o, "seal-exact", json_object_new_boolean(st->exact));
 	r = crypt_token_json_set(cd, st->token < 0 ? CRYPT_ANY_TOKEN : st->token,
 				 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	if (r < 0)

@@ -10,7 +10,8 @@
  *   "seal-drop": [2],                 old keyslots --force gives up
  *   "seal-lock": 7,                   the keyslot of a throw-away key bound to the segment
  *   "seal-boundary": "8192",          sectors below are under the new DEK (512-byte sectors)
- *   "seal-sectors": "2097152"         the data area
+ *   "seal-sectors": "2097152",        the data area
+ *   "seal-exact": true                the boundary is the kernel's last (a clean stop)
  * }
  *
  * While the token exists, the data segment is bound to the throw-away key of "seal-lock",
@@ -35,6 +36,7 @@ struct reenc_state {
 	int old[SEAL_REENC_MAX_SLOTS], new[SEAL_REENC_MAX_SLOTS];
 	int drop[SEAL_REENC_MAX_SLOTS];
 	uint64_t boundary, sectors;
+	bool exact;		/* saved at a clean stop: the data is converted up to boundary, no further */
 };
 
 /* 0 and the state, -ENOENT when no rotation is recorded, -EINVAL for a malformed token. */

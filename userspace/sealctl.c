@@ -33,7 +33,7 @@ static const struct command commands[] = {
 	{ "remove-slot", cmd_remove_slot, 2, 2, "remove-slot DEV SLOT" },
 	{ "rotate-kek",  cmd_rotate_kek,  1, 2, "rotate-kek DEV [SLOT]" },
 	{ "regen",       cmd_regen,       2, 2, "regen DEV SLOT" },
-	{ "reencrypt",   cmd_reencrypt,   1, 1, "reencrypt DEV|NAME" },
+	{ "reencrypt",   cmd_reencrypt,   1, 2, "reencrypt DEV|NAME | reencrypt --resume DEV NAME" },
 	{ "open",        cmd_open,        1, 2, "open DEV NAME | open NAME" },
 	{ "close",       cmd_close,       1, 1, "close NAME" },
 	{ "status",      cmd_status,      1, 1, "status NAME|DEV" },

@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # sealctl reencrypt: a new DEK for an open, mounted volume while files are written to it.
-# The passphrase keyslot is re-wrapped, the tpm2 keyslot (PCR 7) sealed anew to its policy; a
-# keyslot whose passphrase is not given is refused (nothing changes), then dropped with
-# --force; SIGINT stops the rotation cleanly midway (stock cryptsetup and sealctl open refuse
-# the half-rotated volume meanwhile), --resume finishes it. Afterwards every file reads back,
-# the header's volume key digest is a new one, the old passphrase opens the volume with
-# sealctl and with stock cryptsetup, the TPM alone opens it, and fsck finds the file system
-# clean.
+# The passphrase keyslot is re-wrapped, the tpm2 keyslot (PCR 7) sealed anew to its policy;
+# a keyslot whose passphrase is not given is refused (nothing changes), then dropped with
+# --force. SIGINT stops the rotation cleanly midway (stock cryptsetup and sealctl open refuse
+# the half-rotated volume meanwhile), --resume continues on the open mapping until SIGTERM,
+# and after a close --resume DEV NAME opens the volume with both keys and finishes.
+# Afterwards every file reads back, the header's volume key digest is a new one, the old
+# passphrase opens the volume with sealctl and with stock cryptsetup, the TPM alone opens
+# it, and fsck finds the file system clean.
 # SEAL_STRESS=1: a 512 MiB data area instead of 48 MiB.
 # vm-options: --tpm
 # vm-timeout: 600
@@ -15,7 +16,7 @@
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
 
-ktap_begin 25
+ktap_begin 27
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 tpm_usable
 data_mib=48
@@ -88,11 +89,29 @@ ktap_expect "sealctl open refuses it (29)" 29 "rotation is in progress" \
 	"$SEALCTL" open "$dev" st -d "$work/pass"
 ktap_expect "reencrypt without --resume refuses (29)" 29 "resume" \
 	"$SEALCTL" reencrypt rv -d "$work/pass"
-ktap_expect "reencrypt --resume finishes the rotation" 0 "under a new key; 2 keyslot\(s\) re-wrapped, 1 dropped" \
-	"$SEALCTL" reencrypt "$dev" --resume -d "$work/pass"
+"$SEALCTL" reencrypt rv --resume -d "$work/pass" --max-rate 8M > "$work/r2.out" 2>&1 &
+re=$!
+for _ in $(seq 200); do
+	b2=$(boundary)
+	[ -n "$b2" ] && [ "$b2" -gt "$b" ] && break
+	sleep 0.05
+done
+kill -TERM $re
+wait $re
+rc=$?
+b2=$(boundary)
+ktap_same "--resume continues on the open mapping, SIGTERM stops it again (28, $b -> $b2)" \
+	"$rc $([ "${b2:-0}" -gt "${b:-0}" ] && [ "${b2:-0}" -lt "$sectors" ] && echo moved)" "28 moved"
+[ "$rc" = 28 ] || ktap_diag "$(cat "$work/r2.out")"
 touch "$work/stop"
 wait $writer
 writer_rc=$?
+umount "$mnt"
+ktap_check "the half-rotated volume closes" "$SEALCTL" close rv
+ktap_expect "reencrypt --resume DEV NAME finishes the rotation of the closed volume" 0 \
+	"under a new key; 2 keyslot\(s\) re-wrapped, 1 dropped" \
+	"$SEALCTL" reencrypt "$dev" rv --resume -d "$work/pass"
+mount /dev/mapper/rv "$mnt"
 ktap_expect "reencrypt --resume with nothing to resume is refused (18)" 18 "no rotation to resume" \
 	"$SEALCTL" reencrypt rv --resume -d "$work/pass"
 echo 3 > /proc/sys/vm/drop_caches
