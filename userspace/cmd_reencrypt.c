@@ -88,6 +88,10 @@ static enum seal_exit find_mapping(struct crypt_device *cd, const char *path, co
 	r = dm_find_by_uuid_prefix(prefix, ret_name);
 	if (r == -ENOENT && closed_ok)
 		return SEAL_EXIT_NO_DEVICE;
+	if (r == -ENOENT && reenc_in_progress(cd))
+		return fail(SEAL_EXIT_REENCRYPTING, path,
+			    "a rotation of the closed volume is in progress: reencrypt --resume %s NAME opens and finishes it",
+			    path);
 	if (r == -ENOENT)
 		return fail(SEAL_EXIT_NO_DEVICE, path, "the volume is not open (sealctl open it first)");
 	if (r < 0)

@@ -16,7 +16,7 @@
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
 
-ktap_begin 27
+ktap_begin 28
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 tpm_usable
 data_mib=48
@@ -108,6 +108,8 @@ wait $writer
 writer_rc=$?
 umount "$mnt"
 ktap_check "the half-rotated volume closes" "$SEALCTL" close rv
+ktap_expect "reencrypt --resume of the closed volume without NAME says how (29)" 29 \
+	"reencrypt --resume $dev NAME" "$SEALCTL" reencrypt "$dev" --resume -d "$work/pass"
 ktap_expect "reencrypt --resume DEV NAME finishes the rotation of the closed volume" 0 \
 	"under a new key; 2 keyslot\(s\) re-wrapped, 1 dropped" \
 	"$SEALCTL" reencrypt "$dev" rv --resume -d "$work/pass"
