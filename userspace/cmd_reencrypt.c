@@ -318,7 +318,7 @@ enum seal_exit cmd_reencrypt(const struct seal_opts *o, char **argv)
 			 "the rotation did not stop cleanly and the volume was closed: where its data changes key is not known");
 	else if (r == 0 && st.sectors != m.sectors)
 		e = fail(SEAL_EXIT_REENCRYPTING, path, "the rotation was of %llu sectors, %s has %llu",
-			 (unsigned long long)st.sectors, name, (unsigned long long)m.sectors);
+			 (unsigned long long)st.sectors, m.name, (unsigned long long)m.sectors);
 	if (e == SEAL_EXIT_OK)
 		e = read_passphrase(path, o, &pass);
 	/* from here a signal stops at the next step, never half-way through the header */
