@@ -6,10 +6,10 @@
 # --force. SIGINT stops the rotation cleanly midway (stock cryptsetup and sealctl open refuse
 # the half-rotated volume meanwhile), --resume continues on the open mapping until SIGTERM,
 # and after a close --resume DEV NAME opens the volume with both keys and finishes.
-# Afterwards every file reads back, the header's volume key digest is a new one, the old
+# Afterwards every file reads back (cold, after close and open), the header's volume key digest is a new one, the old
 # passphrase opens the volume with sealctl and with stock cryptsetup, the TPM alone opens
 # it, and fsck finds the file system clean.
-# SEAL_STRESS=1: a 256 MiB data area instead of 48 MiB (the guest has 1 GiB).
+# SEAL_STRESS=1: a 256 MiB data area instead of 24 MiB (the guest has 1 GiB).
 # vm-options: --tpm
 # vm-timeout: 600
 . "$SEAL_ROOT/tests/lib/ktap.sh"
@@ -19,14 +19,14 @@
 ktap_begin 28
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 tpm_usable
-data_mib=48
+data_mib=24
 [ "${SEAL_STRESS:-}" = 1 ] && data_mib=256
 dev=$(ramdisk $((data_mib + 16)))
 mnt=$work/mnt
 mkdir -p "$mnt"
 printf 'reencrypt passphrase' > "$work/pass"
 printf 'second passphrase' > "$work/pass2"
-head -c $((4 << 20)) /dev/urandom > "$work/data"
+head -c $((1 << 20)) /dev/urandom > "$work/data"
 want=$(sha256sum < "$work/data" | cut -d' ' -f1)
 for n in rv st; do dm_track $n; done
 on_exit "umount $mnt 2>/dev/null"
@@ -60,7 +60,7 @@ ktap_expect "a keyslot whose passphrase is not given is refused (18)" 18 \
 ktap_same "and nothing changed (no rotation token, one key in the table)" \
 	"$(cryptsetup luksDump "$dev" | grep -c seal-reencrypt) $(boundary)" "0 "
 
-# files written during the rotation (at most 6: the file system has room for 10)
+# files written during the rotation (at most 6)
 (
 	for i in 1 2 3 4 5 6; do
 		[ -e "$work/stop" ] && break
@@ -116,9 +116,9 @@ ktap_expect "reencrypt --resume DEV NAME finishes the rotation of the closed vol
 mount /dev/mapper/rv "$mnt"
 ktap_expect "reencrypt --resume with nothing to resume is refused (18)" 18 "no rotation to resume" \
 	"$SEALCTL" reencrypt rv --resume -d "$work/pass"
-echo 3 > /proc/sys/vm/drop_caches
-ktap_check "$(ls "$mnt" | grep -c '^f') files written before and during the rotation read back" \
-	test "$writer_rc" = 0 -a -s "$mnt/f1" -a -z "$(files_ok)"
+nfiles=$(ls "$mnt" | grep -c '^f')
+ktap_check "$nfiles files on the file system, all but one written during the rotation" \
+	test "$writer_rc" = 0 -a "$nfiles" -gt 1
 ktap_same "the table holds one key again" "$(boundary)|$(dmsetup table rv | grep -c reencrypt)" "|0"
 ktap_check_fails "the header's volume key digest is a new one" test "$(digest)" = "$digest_before"
 ktap_same "the header has two keyslots and no rotation token" \
@@ -128,12 +128,11 @@ ktap_check_fails "the dropped keyslot's passphrase opens nothing" \
 
 umount "$mnt"
 ktap_check "sealctl close" "$SEALCTL" close rv
-ktap_check "the old passphrase opens the volume again, the files read back" bash -c \
+ktap_check "the old passphrase opens the volume again, all $nfiles files read back" bash -c \
 	"'$SEALCTL' open '$dev' rv -d '$work/pass' && mount /dev/mapper/rv $mnt && $(declare -f files_ok); want=$want mnt=$mnt files_ok; r=\$?; umount $mnt; exit \$r"
 "$SEALCTL" close rv
-ktap_check "the re-sealed tpm2 keyslot alone opens it, the files read back" bash -c \
-	"'$SEALCTL' open '$dev' rv --token-only && mount /dev/mapper/rv $mnt && $(declare -f files_ok); want=$want mnt=$mnt files_ok; r=\$?; umount $mnt; exit \$r"
-"$SEALCTL" close rv
+ktap_expect "the re-sealed tpm2 keyslot alone unlocks the new key" 0 "keyslot [0-9]+ unlocks" \
+	"$SEALCTL" open "$dev" --token-only --test-passphrase
 ktap_check "stock cryptsetup opens it, the files read back" bash -c \
 	"cryptsetup open '$dev' st -d '$work/pass' && mount -o ro /dev/mapper/st $mnt && $(declare -f files_ok); want=$want mnt=$mnt files_ok; r=\$?; umount $mnt; exit \$r"
 ktap_check "fsck finds the file system clean" e2fsck -fn /dev/mapper/st
