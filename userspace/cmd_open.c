@@ -31,6 +31,7 @@
 #include "measure.h"
 #include "open_sealtab.h"
 #include "pending.h"
+#include "reencrypt_state.h"
 #include "report.h"
 #include "tpm2.h"
 #include "unlock.h"
@@ -231,6 +232,9 @@ enum seal_exit cmd_open(const struct seal_opts *cmdline, char **argv)
 	e = volume_load(path, true, &cd);
 	if (e == SEAL_EXIT_OK)
 		e = volume_check_seal(cd, path);
+	if (e == SEAL_EXIT_OK && reenc_in_progress(cd))
+		e = fail(SEAL_EXIT_REENCRYPTING, path,
+			 "a DEK rotation is in progress: it opens nowhere else, reencrypt --resume finishes it");
 	if (e == SEAL_EXIT_OK && !o->test_passphrase)
 		e = check_name(path, name);
 	if (e != SEAL_EXIT_OK)

@@ -19,6 +19,7 @@ enum seal_exit cmd_rotate_kek(const struct seal_opts *o, char **argv);
 enum seal_exit cmd_open(const struct seal_opts *o, char **argv);
 enum seal_exit cmd_close(const struct seal_opts *o, char **argv);
 enum seal_exit cmd_status(const struct seal_opts *o, char **argv);
+enum seal_exit cmd_reencrypt(const struct seal_opts *o, char **argv);
 enum seal_exit cmd_lock_tpm(const struct seal_opts *o, char **argv);
 
 /* "3" -> 3 within [0, max); -EINVAL otherwise. */

@@ -188,6 +188,63 @@ int dm_remove(const char *name)
 	return r;
 }
 
+static int dm_simple(int type, const char *name, bool cookie)
+{
+	_cleanup_dm_task_ struct dm_task *t = dm_task_create(type);
+	uint32_t c = 0;
+	int r = 0;
+
+	if (!t)
+		return driver_present() ? -ENOMEM : -ENODEV;
+	if (!dm_task_set_name(t, name))
+		return -EINVAL;
+	if (cookie && !dm_task_set_cookie(t, &c, 0))
+		return -EIO;
+	if (!dm_task_run(t))
+		r = task_error(t);
+	if (cookie)
+		(void)dm_udev_wait(c);
+	return r;
+}
+
+int dm_reload(const char *name, uint64_t length, const char *target, const char *params)
+{
+	_cleanup_dm_task_ struct dm_task *l = dm_task_create(DM_DEVICE_RELOAD);
+	int r;
+
+	if (!l)
+		return driver_present() ? -ENOMEM : -ENODEV;
+	if (!dm_task_set_name(l, name) || !dm_task_add_target(l, 0, length, target, params))
+		return -EINVAL;
+	dm_task_secure_data(l);
+	if (!dm_task_run(l))
+		return task_error(l);
+	r = dm_simple(DM_DEVICE_RESUME, name, true);
+	if (r < 0) {
+		/* the old table is still live: drop the new one, and resume the old */
+		(void)dm_simple(DM_DEVICE_CLEAR, name, false);
+		(void)dm_simple(DM_DEVICE_RESUME, name, true);
+	}
+	return r;
+}
+
+int dm_message(const char *name, const char *msg, char **ret_answer)
+{
+	_cleanup_dm_task_ struct dm_task *t = dm_task_create(DM_DEVICE_TARGET_MSG);
+	const char *answer;
+
+	*ret_answer = NULL;
+	if (!t)
+		return driver_present() ? -ENOMEM : -ENODEV;
+	if (!dm_task_set_name(t, name) || !dm_task_set_sector(t, 0) || !dm_task_set_message(t, msg))
+		return -EINVAL;
+	if (!dm_task_run(t))
+		return task_error(t);
+	answer = dm_task_get_message_response(t);
+	*ret_answer = strdup(answer ?: "");
+	return *ret_answer ? 0 : -ENOMEM;
+}
+
 int dm_find_by_uuid_prefix(const char *prefix, char **ret_name)
 {
 	_cleanup_dm_task_ struct dm_task *t = dm_task_create(DM_DEVICE_LIST);

@@ -34,6 +34,14 @@ int dm_target_present(const char *target, bool *ret);
 int dm_create(const char *name, const char *uuid, uint64_t length, const char *target,
 	      const char *params, bool read_only);
 int dm_remove(const char *name);
+/*
+ * Replace the table of the live mapping @name: loaded (the target's constructor runs here,
+ * in this thread), then swapped in by a resume, which suspends the device around the swap.
+ * If the resume fails the new table is cleared and the old one stays.
+ */
+int dm_reload(const char *name, uint64_t length, const char *target, const char *params);
+/* A target message to sector 0 of @name; its answer (maybe "") is owned by the caller. */
+int dm_message(const char *name, const char *msg, char **ret_answer);
 /* The name of the mapping whose dm uuid starts with @prefix, or -ENOENT. */
 int dm_find_by_uuid_prefix(const char *prefix, char **ret_name);
 

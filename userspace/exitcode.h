@@ -34,7 +34,9 @@
 	X(KEY_FILE_UNSAFE, 24, "sealtab key file refused: not a regular file of root's, or group or others may access it") \
 	X(CLEVIS,        25, "clevis failed or timed out (pin error, tang server unreachable, bad JWE)") \
 	X(UNTRUSTED,     26, "tang advertisement not trusted (no or wrong --thumbprint, not confirmed)") \
-	X(NOT_INITRAMFS, 27, "--defer-lock outside the initramfs (no /etc/initrd-release)")
+	X(NOT_INITRAMFS, 27, "--defer-lock outside the initramfs (no /etc/initrd-release)") \
+	X(INTERRUPTED,   28, "reencrypt stopped by SIGINT or SIGTERM; reencrypt --resume continues") \
+	X(REENCRYPTING,  29, "a DEK rotation is in progress (or the table does not match its state)")
 
 enum seal_exit {
 #define SEAL_EXIT_ENUM(name, num, text) SEAL_EXIT_##name = num,

@@ -23,6 +23,14 @@ static int add_slot(struct crypt_device *cd, const struct secret *vk, const stru
 					       (const char *)pass->data, pass->len);
 }
 
+/* A keyslot for a key that is not (yet) the segment's: a DEK rotation's new key. */
+static int add_unbound_slot(struct crypt_device *cd, const struct secret *vk, const struct secret *pass)
+{
+	return crypt_keyslot_add_by_key(cd, CRYPT_ANY_SLOT, (const char *)vk->data, vk->len,
+					(const char *)pass->data, pass->len,
+					CRYPT_VOLUME_KEY_NO_SEGMENT | CRYPT_VOLUME_KEY_DIGEST_REUSE);
+}
+
 /* Write @json as a new token for @slot; undo the keyslot if that fails. */
 static enum seal_exit attach_token(struct crypt_device *cd, const char *path, int slot,
 				   const char *json)
@@ -54,8 +62,9 @@ static enum seal_exit verify_sealed(struct seal_tpm *t, const char *path,
 	return SEAL_EXIT_OK;
 }
 
-enum seal_exit add_tpm2_slot(struct crypt_device *cd, const char *path, const struct secret *vk,
-			     const struct seal_opts *opts, uint32_t pcrs, bool pin, int *ret_slot)
+static enum seal_exit add_tpm2(struct crypt_device *cd, const char *path, const struct secret *vk,
+			       const struct seal_opts *opts, uint32_t pcrs, bool pin, bool unbound,
+			       int *ret_slot)
 {
 	_cleanup_secret_ struct secret *secret = secret_new(SEAL_TPM_SECRET_SIZE);
 	_cleanup_secret_ struct secret *pin_value = NULL, *pass = NULL;
@@ -95,7 +104,7 @@ enum seal_exit add_tpm2_slot(struct crypt_device *cd, const char *path, const st
 	pass = secret_base64(secret);
 	if (!pass || luks_pbkdf_minimal(cd) < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "cannot prepare the keyslot");
-	slot = add_slot(cd, vk, pass);
+	slot = unbound ? add_unbound_slot(cd, vk, pass) : add_slot(cd, vk, pass);
 	if (slot < 0)
 		return fail(SEAL_EXIT_FAILURE, path, "cannot add a keyslot: %s", strerror(-slot));
 	r = seal_token_format(&sealed, slot, &json);
@@ -107,6 +116,18 @@ enum seal_exit add_tpm2_slot(struct crypt_device *cd, const char *path, const st
 	if (e == SEAL_EXIT_OK)
 		*ret_slot = slot;
 	return e;
+}
+
+enum seal_exit add_tpm2_slot(struct crypt_device *cd, const char *path, const struct secret *vk,
+			     const struct seal_opts *opts, uint32_t pcrs, bool pin, int *ret_slot)
+{
+	return add_tpm2(cd, path, vk, opts, pcrs, pin, false, ret_slot);
+}
+
+enum seal_exit add_tpm2_copy(struct crypt_device *cd, const char *path, const struct secret *vk,
+			     const struct seal_opts *opts, uint32_t pcrs, bool pin, int *ret_slot)
+{
+	return add_tpm2(cd, path, vk, opts, pcrs, pin, true, ret_slot);
 }
 
 enum seal_exit add_passphrase_slot(struct crypt_device *cd, const char *path,

@@ -18,6 +18,12 @@
 /* TPM2 secret sealed to @pcrs (PIN if @pin), PBKDF2-minimal keyslot + seal-tpm2 token. */
 enum seal_exit add_tpm2_slot(struct crypt_device *cd, const char *path, const struct secret *vk,
 			     const struct seal_opts *opts, uint32_t pcrs, bool pin, int *ret_slot);
+/*
+ * The same for a key that is not the segment's (sealctl reencrypt's new DEK): an unbound
+ * keyslot. Sealing needs no PCR match, so this works after PCR 15 has moved.
+ */
+enum seal_exit add_tpm2_copy(struct crypt_device *cd, const char *path, const struct secret *vk,
+			     const struct seal_opts *opts, uint32_t pcrs, bool pin, int *ret_slot);
 /* Argon2id keyslot for @pass. */
 enum seal_exit add_passphrase_slot(struct crypt_device *cd, const char *path,
 				   const struct secret *vk, const struct secret *pass, int *ret_slot);

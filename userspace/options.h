@@ -29,7 +29,9 @@ struct seal_opts {
 	bool json;
 	bool token_only;
 	bool no_tokens;
-	bool defer_lock;		/* open, initramfs only: PCR 15 extends wait for lock-tpm */
+	bool defer_lock;
+	bool resume;			/* reencrypt: continue a stopped rotation */
+	uint64_t max_rate;		/* reencrypt: bytes per second, 0 = unlimited */		/* open, initramfs only: PCR 15 extends wait for lock-tpm */
 };
 
 #endif /* SEAL_OPTIONS_H */

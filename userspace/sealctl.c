@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "remove-slot", cmd_remove_slot, 2, 2, "remove-slot DEV SLOT" },
 	{ "rotate-kek",  cmd_rotate_kek,  1, 2, "rotate-kek DEV [SLOT]" },
 	{ "regen",       cmd_regen,       2, 2, "regen DEV SLOT" },
+	{ "reencrypt",   cmd_reencrypt,   1, 2, "reencrypt DEV|NAME | reencrypt --resume DEV NAME" },
 	{ "open",        cmd_open,        1, 2, "open DEV NAME | open NAME" },
 	{ "close",       cmd_close,       1, 1, "close NAME" },
 	{ "status",      cmd_status,      1, 1, "status NAME|DEV" },
@@ -61,6 +62,8 @@ static const struct command commands[] = {
 	X(NO_TOKENS,       0,   "no-tokens",       NULL,   "ignore tokens, use the passphrase or key file") \
 	X(READ_ONLY,       0,   "readonly",        NULL,   "open: read-only mapping") \
 	X(DEFER_LOCK,      0,   "defer-lock",      NULL,   "open, initramfs only: PCR 15 moves at lock-tpm, not now") \
+	X(RESUME,          0,   "resume",          NULL,   "reencrypt: continue a stopped rotation") \
+	X(MAX_RATE,        0,   "max-rate",        "RATE", "reencrypt: at most RATE bytes/s (suffix K, M, G: KiB...)") \
 	X(JSON,            0,   "json",            NULL,   "list, status: JSON output") \
 	X(FORCE,           'f', "force",           NULL,   "format over signatures; remove the last keyslot") \
 	X(VERBOSE,         'v', "verbose",         NULL,   "library messages and details") \
@@ -131,6 +134,34 @@ static int parse_uint(const char *s, unsigned int *ret)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || !*s || *end || v > 1u << 20)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* "50M" -> 50 MiB; at least 4 KiB/s. */
+static int parse_rate(const char *s, uint64_t *ret)
+{
+	static const char units[] = "KMG";
+	const char *u;
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	if (*end) {
+		u = strchr(units, *end);
+		if (!u || end[1])
+			return -EINVAL;
+		for (long i = 0; i <= u - units; i++) {
+			if (v > UINT64_MAX / 1024)
+				return -EINVAL;
+			v *= 1024;
+		}
+	}
+	if (v < 4096)
 		return -EINVAL;
 	*ret = v;
 	return 0;
@@ -210,6 +241,13 @@ static enum seal_exit parse_options(int argc, char **argv, struct seal_opts *o)
 			break;
 		case OPT_DEFER_LOCK:
 			o->defer_lock = true;
+			break;
+		case OPT_RESUME:
+			o->resume = true;
+			break;
+		case OPT_MAX_RATE:
+			if (parse_rate(optarg, &o->max_rate) < 0)
+				return fail(SEAL_EXIT_USAGE, NULL, "--max-rate must be a positive number of bytes/s (suffix K, M or G)");
 			break;
 		case OPT_JSON:
 			o->json = true;
