@@ -12,6 +12,7 @@
 # SEAL_STRESS=1: a 256 MiB data area instead of 24 MiB (the guest has 1 GiB).
 # vm-options: --tpm
 # vm-timeout: 600
+# check-kernels: 6.1
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
