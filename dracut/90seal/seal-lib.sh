@@ -255,10 +255,13 @@ seal_tpm2_pcrs_ok()
 	return 1
 }
 
-# seal_exit_reason CODE: what a sealctl exit code means, for the one line a failure earns.
+# seal_exit_reason CODE: what a sealctl exit code (userspace/exitcode.h) means, for the one
+# line a failure earns.
 seal_exit_reason()
 {
 	case "$1" in
+	1) echo "sealctl failed unexpectedly (out of memory, I/O error)" ;;
+	2) echo "sealctl refused its command line (an option in /etc/sealtab or rd.seal.*?)" ;;
 	3) echo "the device is missing, unreadable or too small" ;;
 	4) echo "it is not a LUKS2 volume" ;;
 	5) echo "both copies of its LUKS2 header are damaged" ;;
@@ -275,8 +278,15 @@ seal_exit_reason()
 	17) echo "its seal-tpm2 or clevis token is malformed" ;;
 	19) echo "device-mapper refused the seal table (is dm-seal.ko loaded?)" ;;
 	20) echo "the kernel keyring refused the key" ;;
+	7) echo "the device already carries a signature" ;;
+	18) echo "sealctl refused the request" ;;
 	21) echo "the TPM2 did not confirm the PCR 15 extend (a forged answer on the TPM bus?)" ;;
+	22) echo "the device is in use (mounted, mapped or opened exclusively)" ;;
+	23) echo "no such volume" ;;
+	24) echo "its key file is refused (not a regular file of root's, or group or others may access it)" ;;
 	25) echo "its clevis token failed (tang servers unreachable?) and no passphrase could be asked for" ;;
+	26) echo "the tang server's advertisement is not trusted" ;;
+	27) echo "sealctl open --defer-lock found no /etc/initrd-release" ;;
 	124) echo "no passphrase was entered in time" ;;
 	126 | 127) echo "sealctl cannot run" ;;
 	*) echo "sealctl failed with exit code $1" ;;
@@ -405,10 +415,16 @@ seal_lock_tpm()
 	return 0
 }
 
+# seal_unlock's answer when the device is not there yet: none of sealctl's exit codes
+SEAL_NO_DEVICE_YET=100
+
+# seal_systemd: the initramfs runs systemd (else dracut's own init and its initqueue).
+seal_systemd() { [ -d /run/systemd/system ]; }
+
 # seal_unlock NAME DEVICE OPTIONS: open the volume as /dev/mapper/NAME with sealctl: TPM2
 # tokens first, then a passphrase prompt (systemd-ask-password in a systemd initramfs, the
-# console otherwise). Returns 0 when the mapping exists, 2 when DEVICE is not there yet, and
-# otherwise sealctl's exit code, with SEAL_REASON set to one line saying why.
+# console otherwise). Returns 0 when the mapping exists, $SEAL_NO_DEVICE_YET when DEVICE is
+# not there yet, and otherwise sealctl's exit code; SEAL_REASON is one line saying why.
 seal_unlock()
 {
 	local _name=$1 _dev=$2 _opts=$3 _tries _timeout _v _rc _tty
@@ -418,7 +434,10 @@ seal_unlock()
 		: > "$SEAL_RUN/$_name.done"
 		return 0
 	fi
-	[ -b "$_dev" ] || return 2
+	if [ ! -b "$_dev" ]; then
+		SEAL_REASON="seal: cannot unlock $_name: $_dev is not a block device"
+		return $SEAL_NO_DEVICE_YET
+	fi
 
 	_tries=$(seal_opt "$_opts" tries) || _tries=3
 	_timeout=$(seal_opt "$_opts" timeout) || _timeout=0
@@ -459,7 +478,7 @@ seal_unlock()
 		fi
 	fi
 
-	if [ -d /run/systemd/system ]; then
+	if seal_systemd; then
 		# sealctl asks through systemd-ask-password; the shim adds --timeout (its default
 		# is 90 s, ours is to wait until someone answers). One volume at a time: a
 		# prompt should not race another.
