@@ -159,8 +159,10 @@ static enum seal_exit record(const char *path, const char *uuid, const char *mea
 
 /*
  * PCR 15 <- the volume's measurement (now, or recorded for lock-tpm with
- * --defer-lock). A TPM is required when a TPM secret came out: ours, or a
- * systemd-tpm2 token's (systemd's plugin extends nothing).
+ * --defer-lock); "seal:<UUID>:unsealed" when nothing unlocked. A TPM is
+ * required when a TPM secret came out: ours, or a systemd-tpm2 token's or a
+ * clevis tpm2 pin's (their plugins extend nothing); a foreign token that
+ * failed may have unsealed too and is measured whenever a TPM answers.
  */
 static enum seal_exit measure_volume(struct crypt_device *cd, const char *path,
 				     const struct seal_opts *o, const struct unlocked *u)
@@ -238,12 +240,18 @@ enum seal_exit cmd_open(const struct seal_opts *cmdline, char **argv)
 
 	/* a seal-tpm2 secret that came out of the TPM was measured away already (unseal.h) */
 	e = unlock_volume(cd, path, o, &u);
-	if (e == SEAL_EXIT_OK && o->test_passphrase) {
-		/* a systemd-tpm2 token's secret is spent too: measured before anything else */
-		if (u.foreign_tpm)
-			e = measure_volume(cd, path, o, &u);
+	/*
+	 * A foreign TPM secret (systemd-tpm2, clevis tpm2) is spent too, whatever
+	 * came of it: measured now unless activate() measures the volume.
+	 */
+	if ((u.foreign_tpm || u.foreign_tried) && (e != SEAL_EXIT_OK || o->test_passphrase)) {
+		enum seal_exit me = measure_volume(cd, path, o, &u);
+
 		if (e == SEAL_EXIT_OK)
-			note(path, "keyslot %d unlocks the volume", u.keyslot);
+			e = me;
+	}
+	if (e == SEAL_EXIT_OK && o->test_passphrase) {
+		note(path, "keyslot %d unlocks the volume", u.keyslot);
 	} else if (e == SEAL_EXIT_OK) {
 		e = activate(cd, path, name, o, &u);
 		if (e == SEAL_EXIT_OK)
