@@ -30,6 +30,7 @@
 #include "luks.h"
 #include "measure.h"
 #include "open_sealtab.h"
+#include "pcr_measure.h"
 #include "pending.h"
 #include "report.h"
 #include "tpm2.h"
@@ -105,27 +106,6 @@ static enum seal_exit load_table(struct crypt_device *cd, const char *path, cons
 	return SEAL_EXIT_OK;
 }
 
-/* PCR 15 <- measurement; a missing TPM only earns a note. */
-static enum seal_exit measure(const char *path, const struct seal_opts *o, const char *measurement,
-			      bool must)
-{
-	_cleanup_tpm_ struct seal_tpm *t = NULL;
-	int r;
-
-	r = seal_tpm_connect(seal_tpm_tcti(o->tcti), &t);
-	if (r == -ENODEV && !must) {
-		debug(path, "no TPM2: PCR %d not extended", SEAL_TPM_MEASURE_PCR);
-		return SEAL_EXIT_OK;
-	}
-	if (r == 0)
-		r = seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, measurement, strlen(measurement),
-				       NULL);
-	if (r < 0)
-		return fail(tpm_exit_code(r), path, "cannot extend PCR %d: %s", SEAL_TPM_MEASURE_PCR,
-			    tpm_cause(r));
-	return SEAL_EXIT_OK;
-}
-
 static enum seal_exit check_name(const char *path, const char *name)
 {
 	struct dm_mapping m;
@@ -176,7 +156,7 @@ static enum seal_exit measure_volume(struct crypt_device *cd, const char *path,
 		return fail(SEAL_EXIT_FAILURE, path, "cannot build the PCR measurement: %s", strerror(-r));
 	if (o->defer_lock)
 		return record(path, crypt_get_uuid(cd), measurement, unsealed);
-	return measure(path, o, measurement, unsealed);
+	return pcr_measure(path, o, measurement, unsealed);
 }
 
 /*

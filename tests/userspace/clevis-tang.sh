@@ -7,13 +7,13 @@
 # open on a `clevis luks bind` volume), unattended open, a hung server within
 # --clevis-timeout, sss t=2 of 3 with one and two servers down, sss of tang
 # and clevis's tpm2 pin (swtpm) with either missing (its unseal measured, even when it
-# opened no keyslot), regen after a key
+# opened no keyslot, and in regen), regen after a key
 # rotation, removing one server's keyslot, list and
 # --json, a malformed token, and the KEK never in any argv or environment.
 . "$(dirname "$0")/helpers/common.sh"
 require clevis tpm2_pcrread jose socat curl cryptsetup jq python3 setsid swtpm /usr/libexec/tangd
 
-ktap_begin 39
+ktap_begin 41
 printf 'first passphrase' >"$WORK/p1"
 # no controlling terminal: nothing may be confirmed by a person
 S() { setsid -w "$SEALCTL" "$@"; }
@@ -178,6 +178,13 @@ pcr15_moved "... and PCR 15 moved (the unseal that opened nothing is measured)" 
 	ktap_expect "a tpm2 pin's secret that opens no keyslot: exit 17" 17 \
 	"token 0 \(clevis\): the decrypted key opens no keyslot \(keyslot 0\)" \
 	S open "$wrong" --test-passphrase --token-only --clevis-timeout 30
+# regen unlocks through the keyslot's own token: its tpm2 pin's unseal is measured too
+swtpm_reboot
+cp "$both" "$WORK/both-regen"
+pcr15_moved "... and PCR 15 moved (regen's tpm2 pin unseal is measured)" \
+	ktap_expect "regen of the sss(tang, tpm2) keyslot through its own token" 0 \
+	"keyslot 1 replaced by keyslot 2" \
+	S regen "$WORK/both-regen" 1 --thumbprint "${TANG_TP[3]}" --clevis-timeout 60
 tang_stop 3
 ktap_expect "TPM there, tang down: no unattended unlock (exit 25)" 25 "token 0 \(clevis\): clevis decrypt failed" \
 	S open "$both" --test-passphrase --token-only --clevis-timeout 30
