@@ -267,8 +267,9 @@ static int foreign_token_key(struct attempt *a, struct crypt_keyslot_context *kc
 }
 
 /*
- * A systemd-tpm2 token that failed (-EAGAIN: no TPM) may still have unsealed:
- * systemd's plugin does not say whether the secret it got opened no keyslot.
+ * A systemd-tpm2 token that failed other than for a missing TPM (-EAGAIN) may
+ * still have unsealed: systemd's plugin does not say whether the secret it
+ * got opened no keyslot.
  */
 static void foreign_failed(struct unlocked *out, const char *type, int r)
 {
