@@ -19,13 +19,16 @@
 # (tpm_late.h): with /run/seal/tpm-not-locked there and PCR 15 at its reset value (the swtpm
 # restarted), sealctl open --test-passphrase --token-only and stock cryptsetup through our
 # plugin each extend PCR 15 with the rule's event and unseal nothing (sealctl: exit 12).
+# That part is userspace alone: make check runs it on 6.12 only, make stress on both.
 # vm-options: --scratch 64
 # vm-timeout: 600
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
 
-ktap_begin 55
+late_tpm=1
+[[ $(uname -r) == 6.1.* && -z ${SEAL_STRESS:-} ]] && late_tpm=0
+ktap_begin $((49 + 6 * late_tpm))
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 dev=/dev/vda
 printf 'right passphrase' > "$work/pass"
@@ -173,6 +176,7 @@ ktap_same "the pending records are gone" "$(ls -A "$pending")" ""
 ktap_expect "after lock-tpm the TPM refuses: exit 12" 12 "PCR values differ" \
 	"$SEALCTL" open --defer-lock --test-passphrase --token-only "$dev" --tcti "$honest"
 
+[ "$late_tpm" = 1 ] || ktap_end
 # The late TPM. A restart of the swtpm is a reboot for it: PCR 15 back at its reset value.
 rm -f /etc/initrd-release
 swtpm_restart() { kill "$swtpm"; wait "$swtpm" 2>/dev/null; swtpm_start; }
