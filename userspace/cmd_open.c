@@ -30,6 +30,7 @@
 #include "luks.h"
 #include "measure.h"
 #include "open_sealtab.h"
+#include "pcr_measure.h"
 #include "pending.h"
 #include "reencrypt_state.h"
 #include "report.h"
@@ -106,27 +107,6 @@ static enum seal_exit load_table(struct crypt_device *cd, const char *path, cons
 	return SEAL_EXIT_OK;
 }
 
-/* PCR 15 <- measurement; a missing TPM only earns a note. */
-static enum seal_exit measure(const char *path, const struct seal_opts *o, const char *measurement,
-			      bool must)
-{
-	_cleanup_tpm_ struct seal_tpm *t = NULL;
-	int r;
-
-	r = seal_tpm_connect(seal_tpm_tcti(o->tcti), &t);
-	if (r == -ENODEV && !must) {
-		debug(path, "no TPM2: PCR %d not extended", SEAL_TPM_MEASURE_PCR);
-		return SEAL_EXIT_OK;
-	}
-	if (r == 0)
-		r = seal_tpm_pcr_event(t, SEAL_TPM_MEASURE_PCR, measurement, strlen(measurement),
-				       NULL);
-	if (r < 0)
-		return fail(tpm_exit_code(r), path, "cannot extend PCR %d: %s", SEAL_TPM_MEASURE_PCR,
-			    tpm_cause(r));
-	return SEAL_EXIT_OK;
-}
-
 static enum seal_exit check_name(const char *path, const char *name)
 {
 	struct dm_mapping m;
@@ -160,8 +140,10 @@ static enum seal_exit record(const char *path, const char *uuid, const char *mea
 
 /*
  * PCR 15 <- the volume's measurement (now, or recorded for lock-tpm with
- * --defer-lock). A TPM is required when a TPM secret came out: ours, or a
- * systemd-tpm2 token's (systemd's plugin extends nothing).
+ * --defer-lock); "seal:<UUID>:unsealed" when nothing unlocked. A TPM is
+ * required when a TPM secret came out: ours, or a systemd-tpm2 token's or a
+ * clevis tpm2 pin's (their plugins extend nothing); a foreign token that
+ * failed may have unsealed too and is measured whenever a TPM answers.
  */
 static enum seal_exit measure_volume(struct crypt_device *cd, const char *path,
 				     const struct seal_opts *o, const struct unlocked *u)
@@ -175,7 +157,7 @@ static enum seal_exit measure_volume(struct crypt_device *cd, const char *path,
 		return fail(SEAL_EXIT_FAILURE, path, "cannot build the PCR measurement: %s", strerror(-r));
 	if (o->defer_lock)
 		return record(path, crypt_get_uuid(cd), measurement, unsealed);
-	return measure(path, o, measurement, unsealed);
+	return pcr_measure(path, o, measurement, unsealed);
 }
 
 /*
@@ -242,12 +224,18 @@ enum seal_exit cmd_open(const struct seal_opts *cmdline, char **argv)
 
 	/* a seal-tpm2 secret that came out of the TPM was measured away already (unseal.h) */
 	e = unlock_volume(cd, path, o, &u);
-	if (e == SEAL_EXIT_OK && o->test_passphrase) {
-		/* a systemd-tpm2 token's secret is spent too: measured before anything else */
-		if (u.foreign_tpm)
-			e = measure_volume(cd, path, o, &u);
+	/*
+	 * A foreign TPM secret (systemd-tpm2, clevis tpm2) is spent too, whatever
+	 * came of it: measured now unless activate() measures the volume.
+	 */
+	if ((u.foreign_tpm || u.foreign_tried) && (e != SEAL_EXIT_OK || o->test_passphrase)) {
+		enum seal_exit me = measure_volume(cd, path, o, &u);
+
 		if (e == SEAL_EXIT_OK)
-			note(path, "keyslot %d unlocks the volume", u.keyslot);
+			e = me;
+	}
+	if (e == SEAL_EXIT_OK && o->test_passphrase) {
+		note(path, "keyslot %d unlocks the volume", u.keyslot);
 	} else if (e == SEAL_EXIT_OK) {
 		e = activate(cd, path, name, o, &u);
 		if (e == SEAL_EXIT_OK)

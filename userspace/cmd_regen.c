@@ -19,10 +19,15 @@
 #include "hygiene.h"
 #include "keyslots.h"
 #include "luks.h"
+#include "pcr_measure.h"
 #include "report.h"
 #include "unlock.h"
 
-/* The volume key through the keyslot's own token; false when that does not work. */
+/*
+ * The volume key through the keyslot's own token; false when that does not
+ * work. A tpm2 pin in it unsealed and extended nothing (@u's foreign_tpm;
+ * foreign_tried when it failed and only may have): the caller measures.
+ */
 static bool unlock_by_token(struct crypt_device *cd, const char *path, const struct seal_opts *o,
 			    const char *json, int slot, struct unlocked *u)
 {
@@ -35,9 +40,11 @@ static bool unlock_by_token(struct crypt_device *cd, const char *path, const str
 		return false;
 	r = clevis_token_decrypt(json, o->clevis_timeout, &keyslot, &pass, why, sizeof(why));
 	if (r < 0) {
+		u->foreign_tried = clevis_token_uses_tpm2(json);
 		note(path, "keyslot %d's own token: %s; asking for a passphrase", slot, why);
 		return false;
 	}
+	u->foreign_tpm = clevis_token_uses_tpm2(json);
 	size = vk->size;
 	r = crypt_volume_key_get(cd, slot, (char *)vk->data, &size, (const char *)pass->data, pass->len);
 	if (r < 0)
@@ -82,9 +89,22 @@ enum seal_exit cmd_regen(const struct seal_opts *o, char **argv)
 	if (e != SEAL_EXIT_OK)
 		return e;
 	if (!unlock_by_token(cd, path, o, json, old, &u)) {
+		bool tpm = u.foreign_tpm, tried = u.foreign_tried;
+
 		e = unlock_volume(cd, path, unlock_opts(o, &uo), &u);
-		if (e != SEAL_EXIT_OK)
-			return e;
+		u.foreign_tpm = tpm;
+		u.foreign_tried = tried;
+	}
+	/* its tpm2 pin's secret is spent, whatever came of it (as for open) */
+	if (u.foreign_tpm || u.foreign_tried) {
+		enum seal_exit me = pcr_measure_unsealed(path, o, crypt_get_uuid(cd), u.foreign_tpm);
+
+		if (e == SEAL_EXIT_OK)
+			e = me;
+	}
+	if (e != SEAL_EXIT_OK) {
+		unlocked_clear(&u);
+		return e;
 	}
 	e = add_clevis_slot(cd, path, u.volume_key, o, pin,
 			    json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN), &slot);

@@ -780,6 +780,23 @@ int seal_tpm_pcr_event(struct seal_tpm *t, unsigned int pcr, const void *data, s
 	return 0;
 }
 
+int seal_tpm_pcr_at_reset(struct seal_tpm *t, unsigned int pcr, const TPM2B_NAME *primary)
+{
+	_cleanup_handles_ struct handles h = HANDLES(t);
+	static const uint8_t zero[32];
+	uint8_t values[PCR_MAX][32];
+	int r;
+
+	if (pcr >= PCR_MAX)
+		return -EINVAL;
+	r = start_pcr_session(t, &h, primary);
+	if (r == 0)
+		r = read_pcrs(t, 1u << pcr, values, h.hmac);
+	if (r < 0)
+		return r;
+	return !memcmp(values[pcr], zero, sizeof(zero));
+}
+
 int seal_tpm_parse_pcrs(const char *s, uint32_t *ret)
 {
 	uint32_t mask = 0;

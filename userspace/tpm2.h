@@ -96,6 +96,13 @@ int seal_tpm_unseal(struct seal_tpm *t, const struct seal_tpm_sealed *in,
 int seal_tpm_pcr_event(struct seal_tpm *t, unsigned int pcr,
 		       const void *data, size_t len, const TPM2B_NAME *primary);
 
+/*
+ * Is @pcr's sha256 value its reset value (zero)? 1 yes, 0 no, or an errno.
+ * Read as seal_tpm_pcr_event() reads back, authenticated by the TPM, with
+ * @primary as there.
+ */
+int seal_tpm_pcr_at_reset(struct seal_tpm *t, unsigned int pcr, const TPM2B_NAME *primary);
+
 /* "7+15" <-> mask. parse returns -EINVAL on junk or PCR > 23. */
 int seal_tpm_parse_pcrs(const char *s, uint32_t *ret);
 void seal_tpm_format_pcrs(uint32_t mask, char *buf, size_t size);

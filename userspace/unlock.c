@@ -235,17 +235,19 @@ static bool try_clevis_token(struct attempt *a, int id, const char *json, struct
 
 	r = clevis_token_decrypt(json, a->opts->clevis_timeout, &keyslot, &pass, why, sizeof(why));
 	if (r < 0) {
+		/* a tpm2 pin may have unsealed before another pin of an sss failed */
+		out->foreign_tried |= r != -EINVAL && clevis_token_uses_tpm2(json);
 		note(a->path, "token %d (clevis): %s", id, why);
 		attempt_failed(a, r == -EINVAL ? SEAL_EXIT_TOKEN : SEAL_EXIT_CLEVIS);
 		return false;
 	}
+	/* clevis's tpm2 pin unsealed and extended nothing: the caller measures, opened or not */
+	out->foreign_tpm |= clevis_token_uses_tpm2(json);
 	if (get_key(a, keyslot, pass, out) < 0) {
 		note(a->path, "token %d (clevis): the decrypted key opens no keyslot (keyslot %d)", id, keyslot);
 		attempt_failed(a, SEAL_EXIT_TOKEN);
 		return false;
 	}
-	/* clevis's tpm2 pin unsealed and extended nothing: the caller measures, as for systemd-tpm2 */
-	out->foreign_tpm = clevis_token_uses_tpm2(json);
 	debug(a->path, "keyslot %d unlocked by token %d (clevis)", out->keyslot, id);
 	return true;
 }
@@ -262,6 +264,16 @@ static int foreign_token_key(struct attempt *a, struct crypt_keyslot_context *kc
 	else if (crypt_keyslot_context_get_error(kc) == -ENOANO)
 		r = -ENOANO;
 	return r;
+}
+
+/*
+ * A systemd-tpm2 token that failed other than for a missing TPM (-EAGAIN) may
+ * still have unsealed: systemd's plugin does not say whether the secret it
+ * got opened no keyslot.
+ */
+static void foreign_failed(struct unlocked *out, const char *type, int r)
+{
+	out->foreign_tried |= r != -EAGAIN && !strcmp(type, "systemd-tpm2");
 }
 
 /*
@@ -306,12 +318,14 @@ static bool try_foreign_token(struct attempt *a, int id, const char *type, struc
 		}
 		/* systemd 252's plugin reports a wrong PIN and a changed PCR alike */
 		if (r < 0 && r != -EAGAIN) {
+			foreign_failed(out, type, r);
 			note(a->path, "token %d (%s): no usable key with this PIN (wrong PIN, or PCRs changed)",
 			     id, type);
 			return false;
 		}
 	}
 	if (r < 0) {
+		foreign_failed(out, type, r);
 		note(a->path, "token %d (%s): %s", id, type,
 		     r == -EAGAIN ? "its device (TPM, security key) is missing" : "no usable key");
 		return false;
@@ -319,7 +333,7 @@ static bool try_foreign_token(struct attempt *a, int id, const char *type, struc
 	out->volume_key = TAKE_PTR(vk);
 	out->keyslot = r;
 	/* systemd's plugin unsealed from the TPM and extended nothing: the caller measures */
-	out->foreign_tpm = !strcmp(type, "systemd-tpm2");
+	out->foreign_tpm |= !strcmp(type, "systemd-tpm2");
 	debug(a->path, "keyslot %d unlocked by token %d (%s)", r, id, type);
 	return true;
 }
@@ -458,6 +472,8 @@ enum seal_exit unlock_volume(struct crypt_device *cd, const char *path,
 	out->volume_key = NULL;
 	out->keyslot = -1;
 	out->tpm_unsealed = false;
+	out->foreign_tpm = false;
+	out->foreign_tried = false;
 	if (opts->no_tokens || !try_tokens(&a, out))
 		e = try_passphrases(&a, out);
 	seal_tpm_free(a.tpm);

@@ -25,7 +25,8 @@ struct unlocked {
 	struct secret *volume_key;
 	int keyslot;
 	bool tpm_unsealed;	/* a seal-tpm2 secret was unsealed (even if unused) */
-	bool foreign_tpm;	/* a systemd-tpm2 token or a clevis tpm2 pin unlocked it: unsealed, not yet measured */
+	bool foreign_tpm;	/* a systemd-tpm2 token or a clevis tpm2 pin unsealed (even if unused), not yet measured */
+	bool foreign_tried;	/* one of those failed: its secret may have come out of the TPM, not yet measured */
 };
 
 void unlocked_clear(struct unlocked *u);

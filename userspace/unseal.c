@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "measure.h"
 #include "pending.h"
+#include "tpm_late.h"
 #include "unseal.h"
 
 int seal_unseal_once(struct seal_tpm *t, const char *luks_uuid,
@@ -21,6 +22,9 @@ int seal_unseal_once(struct seal_tpm *t, const char *luks_uuid,
 	int r, m;
 
 	r = measurement_build(luks_uuid, NULL, measurement, sizeof(measurement));
+	if (r < 0)
+		return r;
+	r = seal_tpm_late_lock(t, &sealed->primary_name);
 	if (r < 0)
 		return r;
 	/* a SIGINT or SIGTERM between the unseal and the extend would skip the extend */
@@ -48,6 +52,9 @@ int seal_unseal_deferred(struct seal_tpm *t, const char *luks_uuid,
 	if (!seal_in_initramfs())
 		return -EPERM;
 	r = measurement_build(luks_uuid, NULL, measurement, sizeof(measurement));
+	if (r < 0)
+		return r;
+	r = seal_tpm_late_lock(t, &sealed->primary_name);
 	if (r < 0)
 		return r;
 	/* the record first: no unseal without one, whatever happens after it */

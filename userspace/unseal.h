@@ -6,7 +6,8 @@
  * "seal:<LUKS UUID>:unsealed" (measure.h), so every tpm2 token bound to PCR
  * 15's reset value refuses from then on until the next reboot. If the
  * extend fails the secret is wiped unused: no unseal is ever left
- * unmeasured.
+ * unmeasured. Before it, a TPM2 that appeared after the initramfs is locked
+ * and refused (tpm_late.h: -EPERM).
  */
 #ifndef SEAL_UNSEAL_H
 #define SEAL_UNSEAL_H

@@ -257,10 +257,13 @@ seal_tpm2_pcrs_ok()
 	return 1
 }
 
-# seal_exit_reason CODE: what a sealctl exit code means, for the one line a failure earns.
+# seal_exit_reason CODE: what a sealctl exit code (userspace/exitcode.h) means, for the one
+# line a failure earns.
 seal_exit_reason()
 {
 	case "$1" in
+	1) echo "sealctl failed unexpectedly (out of memory, I/O error)" ;;
+	2) echo "sealctl refused its command line (an option in /etc/sealtab or rd.seal.*?)" ;;
 	3) echo "the device is missing, unreadable or too small" ;;
 	4) echo "it is not a LUKS2 volume" ;;
 	5) echo "both copies of its LUKS2 header are damaged" ;;
@@ -277,8 +280,15 @@ seal_exit_reason()
 	17) echo "its seal-tpm2 or clevis token is malformed" ;;
 	19) echo "device-mapper refused the seal table (is dm-seal.ko loaded?)" ;;
 	20) echo "the kernel keyring refused the key" ;;
+	7) echo "the device already carries a signature" ;;
+	18) echo "sealctl refused the request" ;;
 	21) echo "the TPM2 did not confirm the PCR 15 extend (a forged answer on the TPM bus?)" ;;
+	22) echo "the device is in use (mounted, mapped or opened exclusively)" ;;
+	23) echo "no such volume" ;;
+	24) echo "its key file is refused (not a regular file of root's, or group or others may access it)" ;;
 	25) echo "its clevis token failed (tang servers unreachable?) and no passphrase could be asked for" ;;
+	26) echo "the tang server's advertisement is not trusted" ;;
+	27) echo "sealctl open --defer-lock found no /etc/initrd-release" ;;
 	124) echo "no passphrase was entered in time" ;;
 	126 | 127) echo "sealctl cannot run" ;;
 	*) echo "sealctl failed with exit code $1" ;;
@@ -411,10 +421,17 @@ seal_lock_tpm()
 	return 0
 }
 
+# seal_unlock's answer when the device, or a tang-bound volume's network, is not there yet
+# (dracut's initqueue calls again): none of sealctl's exit codes
+SEAL_NOT_YET=100
+
+# seal_systemd: the initramfs runs systemd (else dracut's own init and its initqueue).
+seal_systemd() { [ -d /run/systemd/system ]; }
+
 # seal_unlock NAME DEVICE OPTIONS: open the volume as /dev/mapper/NAME with sealctl: TPM2
 # tokens first, then a passphrase prompt (systemd-ask-password in a systemd initramfs, the
-# console otherwise). Returns 0 when the mapping exists, 2 when DEVICE is not there yet, and
-# otherwise sealctl's exit code, with SEAL_REASON set to one line saying why.
+# console otherwise). Returns 0 when the mapping exists, $SEAL_NOT_YET when DEVICE (or the
+# network of a tang-bound one, in dracut's own init) is not there yet, and otherwise sealctl's exit code; SEAL_REASON is one line saying why.
 seal_unlock()
 {
 	local _name=$1 _dev=$2 _opts=$3 _tries _timeout _v _rc _tty
@@ -424,7 +441,10 @@ seal_unlock()
 		: > "$SEAL_RUN/$_name.done"
 		return 0
 	fi
-	[ -b "$_dev" ] || return 2
+	if [ ! -b "$_dev" ]; then
+		SEAL_REASON="seal: cannot unlock $_name: $_dev is not a block device"
+		return $SEAL_NOT_YET
+	fi
 
 	_tries=$(seal_opt "$_opts" tries) || _tries=3
 	_timeout=$(seal_opt "$_opts" timeout) || _timeout=0
@@ -466,18 +486,18 @@ seal_unlock()
 	fi
 
 	# A tang binding: the network first (bounded, seal_net_ready), polled here in a systemd
-	# initramfs; dracut's initqueue calls again (2: not yet) while it brings the network up.
+	# initramfs; dracut's initqueue calls again (not yet) while it brings the network up.
 	_v=$(seal_tang_urls "$_dev")
 	if [ -n "$_v" ]; then
 		while ! seal_net_ready "$_name" "$_v"; do
-			[ -d /run/systemd/system ] || return 2
+			seal_systemd || return $SEAL_NOT_YET
 			sleep 0.5
 		done
 		info "seal: $_name: asking tang server(s) $_v (at most $(seal_tang_timeout)s)"
 		set -- "$@" --clevis-timeout "$(seal_tang_timeout)"
 	fi
 
-	if [ -d /run/systemd/system ]; then
+	if seal_systemd; then
 		# sealctl asks through systemd-ask-password; the shim adds --timeout (its default
 		# is 90 s, ours is to wait until someone answers). One volume at a time: a
 		# prompt should not race another.

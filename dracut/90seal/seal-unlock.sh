@@ -14,15 +14,12 @@ dev=${line%% *}
 opts=${line#* }
 seal_check_options "$name" "$opts"
 
-if [ -d /run/systemd/system ]; then
+if seal_systemd; then
 	# The unit runs after its device appeared; a failure fails the unit, and the unit's
 	# OnFailure= starts the emergency shell.
 	seal_unlock "$name" "$dev" "$opts"
 	rc=$?
-	case $rc in
-	0) exit 0 ;;
-	2) SEAL_REASON="seal: cannot unlock $name: $dev is not a block device" ;;
-	esac
+	[ $rc = 0 ] && exit 0
 	echo "$SEAL_REASON" >&2
 	exit $rc
 fi
@@ -41,7 +38,7 @@ case $? in
 	info "seal: $name unlocked"
 	exit 0
 	;;
-2)
+"$SEAL_NOT_YET")
 	exit 0
 	;;
 esac

@@ -56,7 +56,7 @@ expect_volumes()
 # check NAME CONDITION-STATUS DIAG...: one result
 check() { local name=$1 rc=$2; shift 2; [ "$rc" = 0 ] || ktap_diag "$@"; ktap_result "$name" "$rc"; }
 
-ktap_begin 33
+ktap_begin 37
 
 U1=0e3b1c1a-6d52-4b8e-9e4f-111111111111
 U2=0e3b1c1a-6d52-4b8e-9e4f-222222222222
@@ -148,9 +148,47 @@ got=$(in_initramfs "" "" 'seal_check_options v "timeout=5m,tries=x,tries=0,devic
 [ "$(echo "$got" | grep -c "invalid .* ignored")" = 4 ] && [[ $got == *"'timeout=5m'"* ]] &&
 	[[ $got != *timeout=30* ]]
 check "timeout=, tries=, device-timeout= that are not whole numbers are named and ignored" $? "$got"
-got=$(in_initramfs "" "" 'for c in 9 12 124 19; do seal_exit_reason $c; done')
-[ "$(echo "$got" | wc -l)" = 4 ] && [[ $got == *"no keyslot accepts the passphrase"* ]]
-check "every sealctl exit code becomes one line of reason" $? "$got"
+# every code of userspace/exitcode.h but 0, and the shell's, has its own line
+codes=$(sed -n 's/^[[:space:]]*X([A-Z_]*, *\([0-9]*\),.*/\1/p' "$top/userspace/exitcode.h" | grep -vx 0)
+got=$(in_initramfs "" "" "for c in $(echo $codes) 124 126; do echo \"\$c \$(seal_exit_reason \$c)\"; done")
+[ "$(echo "$codes" | wc -l)" -ge 27 ] && [ "$(echo "$got" | wc -l)" = $(($(echo "$codes" | wc -l) + 2)) ] &&
+	! grep -q "failed with exit code" <<<"$got" && [ "$(sort -u -k2 <<<"$got" | wc -l)" = "$(echo "$got" | wc -l)" ]
+check "every sealctl exit code (exitcode.h) becomes its own line of reason" $? "$got"
+
+# /sbin/seal-unlock with a stub sealctl that exits EXIT (list: no keyslots) on any block
+# device of this host: FLAVOUR systemd (the unit) or initqueue. Prints its stderr, then
+# "exit N".
+unlock_case()
+{
+	local flavour=$1 rc=$2 dev=$3 opts=${4:--} sys=false
+	[ "$flavour" = systemd ] && sys=:
+	rm -rf "$work/run"
+	printf '#!/bin/sh\n[ "$1" = list ] && exit 0\nexit %s\n' "$rc" > "$work/bin/sealctl"
+	printf '#!/bin/sh\nexit 0\n' > "$work/bin/modprobe"
+	chmod +x "$work/bin/sealctl" "$work/bin/modprobe"
+	in_initramfs "" "vol $dev $opts" "
+		SEAL_RUN=$work/run hookdir=$work/hooks
+		seal_systemd() { $sys; }
+		emergency_shell() { echo \"emergency shell: \$*\" >&2; }
+		set -- vol
+		. '$mod/seal-unlock.sh'" 2>&1
+	echo "exit $?"
+	rm -f "$work/bin/sealctl" "$work/bin/modprobe"
+}
+blk=$(find /dev -maxdepth 1 -type b 2>/dev/null | head -1)
+got=$(unlock_case systemd 2 "$blk")
+[ -n "$blk" ] && [ "$got" = "seal: cannot unlock vol ($blk): sealctl refused its command line (an option in /etc/sealtab or rd.seal.*?)
+exit 2" ]
+check "systemd: sealctl's exit 2 is reported as a bad command line, not as a missing device" $? "$blk: $got"
+got=$(unlock_case systemd 9 "$work/none")
+[[ $got == "seal: cannot unlock vol: $work/none is not a block device"$'\n'"exit 100" ]]
+check "systemd: a device that is not there is named so, with an exit code no sealctl failure has" $? "$got"
+got=$(unlock_case initqueue 2 "$blk" nofail)
+[[ $got == *"sealctl refused its command line"*"continuing without it (nofail)"*"exit 0" ]]
+check "initqueue: sealctl's exit 2 is a failure with its reason, not a device still awaited" $? "$got"
+got=$(unlock_case initqueue 9 "$work/none")
+[ "$got" = "exit 0" ]
+check "initqueue: a device not there yet is awaited quietly" $? "$got"
 
 # The systemd generator.
 gen=$work/gen

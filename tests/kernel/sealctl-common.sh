@@ -61,6 +61,20 @@ read_sha()
 		cut -d' ' -f1
 }
 
+# with_plugin CMD...: run CMD with our token plugin in libcryptsetup's plugin directory
+# (libcryptsetup 2.6.1 has no run-time plugin path: a private mount namespace
+# bind-mounts a copy of the directory with the plugin added).
+with_plugin()
+{
+	local dir=$work/plugins
+	if [ ! -d "$dir" ]; then
+		mkdir -p "$dir"
+		cp -a "$TOKEN_DIR"/. "$dir"/ 2>/dev/null
+		cp "$PLUGIN" "$dir"/
+	fi
+	unshare -m bash -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' - "$dir" "$TOKEN_DIR" "$@"
+}
+
 # pcr HEXINDEX: the sha256 bank value of one PCR (0x and 64 hex digits); fails, printing
 # nothing, when tpm2_pcrread gives no such value.
 pcr()

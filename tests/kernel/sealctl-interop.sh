@@ -30,20 +30,6 @@ sha1=$(sha256sum < "$work/data1" | cut -d' ' -f1)
 sha2=$(sha256sum < "$work/data2" | cut -d' ' -f1)
 sha3=$(sha256sum < "$work/data3" | cut -d' ' -f1)
 
-# with_plugin CMD...: run CMD with our token plugin in libcryptsetup's plugin directory
-# (libcryptsetup 2.6.1 has no run-time plugin path: a private mount namespace
-# bind-mounts a copy of the directory with the plugin added).
-with_plugin()
-{
-	local dir=$work/plugins
-	if [ ! -d "$dir" ]; then
-		mkdir -p "$dir"
-		cp -a "$TOKEN_DIR"/. "$dir"/ 2>/dev/null
-		cp "$PLUGIN" "$dir"/
-	fi
-	unshare -m bash -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' - "$dir" "$TOKEN_DIR" "$@"
-}
-
 # da_failures: the TPM's count of authorization failures (TPM2_PT_LOCKOUT_COUNTER).
 da_failures() { printf '%d' "$(tpm2_getcap properties-variable | awk '/TPM2_PT_LOCKOUT_COUNTER/ { print $2 }')"; }
 

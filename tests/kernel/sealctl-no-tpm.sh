@@ -15,6 +15,10 @@
 # at its reset value, their records under /run/seal/pending holding no key bytes; lock-tpm
 # behind the interposer fails (exit 21) and keeps the records; lock-tpm extends them and the
 # lock, removes them, and the TPM refuses from then on (exit 12).
+# Last, a TPM2 that appears after the initramfs, with no udevd to run 90-seal-tpm-late.rules
+# (tpm_late.h): with /run/seal/tpm-not-locked there and PCR 15 at its reset value (the swtpm
+# restarted), sealctl open --test-passphrase --token-only and stock cryptsetup through our
+# plugin each extend PCR 15 with the rule's event and unseal nothing (sealctl: exit 12).
 # vm-options: --scratch 64
 # vm-timeout: 600
 # check-kernels: 6.1
@@ -22,7 +26,7 @@
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
 
-ktap_begin 49
+ktap_begin 55
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 dev=/dev/vda
 printf 'right passphrase' > "$work/pass"
@@ -169,4 +173,34 @@ ktap_check_fails "PCR 15 moved" test "$(swtpm_pcr15)" = "$pcr15"
 ktap_same "the pending records are gone" "$(ls -A "$pending")" ""
 ktap_expect "after lock-tpm the TPM refuses: exit 12" 12 "PCR values differ" \
 	"$SEALCTL" open --defer-lock --test-passphrase --token-only "$dev" --tcti "$honest"
+
+# The late TPM. A restart of the swtpm is a reboot for it: PCR 15 back at its reset value.
+rm -f /etc/initrd-release
+swtpm_restart() { kill "$swtpm"; wait "$swtpm" 2>/dev/null; swtpm_start; }
+pcr15_lc() { local v; v=$(swtpm_pcr15); echo "${v,,}"; }
+late=$(python3 -c 'import hashlib, sys
+e = hashlib.sha256(b"seal:lock:tpm-late").digest()
+print("0x" + hashlib.sha256(bytes(32) + e).hexdigest())')
+mkdir -p /run/seal
+touch /run/seal/tpm-not-locked
+on_exit "rm -f /run/seal/tpm-not-locked"
+swtpm_restart
+ktap_same "swtpm restarted: PCR 15 at its reset value" "$(swtpm_pcr15)" "$pcr15"
+ktap_expect "late TPM, no udev: open --test-passphrase --token-only unseals nothing: exit 12" 12 \
+	"token 0 \(seal-tpm2\): PCR values differ from the sealed policy" \
+	"$SEALCTL" open --test-passphrase --token-only "$dev" --tcti "$honest"
+ktap_same "... PCR 15 moved by the udev rule's event (seal:lock:tpm-late)" "$(pcr15_lc)" "$late"
+swtpm_restart
+ktap_same "swtpm restarted: PCR 15 at its reset value again" "$(swtpm_pcr15)" "$pcr15"
+if [ -z "$TOKEN_DIR" ]; then
+	ktap_fail "late TPM: cryptsetup through our plugin" "cannot tell libcryptsetup's plugin directory"
+else
+	export SEAL_TCTI=$honest
+	ktap_check_fails "late TPM, no udev: cryptsetup --token-only through our plugin unlocks nothing" \
+		with_plugin cryptsetup open --test-passphrase --token-only --token-type seal-tpm2 "$dev" \
+		</dev/null
+	unset SEAL_TCTI
+fi
+# (should libcryptsetup ask the token twice, the second call finds PCR 15 moved: no extend)
+ktap_same "... PCR 15 moved by the udev rule's event, once" "$(pcr15_lc)" "$late"
 ktap_end

@@ -6,13 +6,14 @@
 # standard clevis token both ways (clevis luks list/pass on our volume, our
 # open on a `clevis luks bind` volume), unattended open, a hung server within
 # --clevis-timeout, sss t=2 of 3 with one and two servers down, sss of tang
-# and clevis's tpm2 pin (swtpm) with either missing, regen after a key
+# and clevis's tpm2 pin (swtpm) with either missing (its unseal measured, even when it
+# opened no keyslot, and in regen), regen after a key
 # rotation, removing one server's keyslot, list and
 # --json, a malformed token, and the KEK never in any argv or environment.
 . "$(dirname "$0")/helpers/common.sh"
 require clevis tpm2_pcrread jose socat curl cryptsetup jq python3 setsid swtpm /usr/libexec/tangd
 
-ktap_begin 37
+ktap_begin 41
 printf 'first passphrase' >"$WORK/p1"
 # no controlling terminal: nothing may be confirmed by a person
 S() { setsid -w "$SEALCTL" "$@"; }
@@ -147,16 +148,43 @@ new_image "$both"
 ktap_expect "enroll clevis sss t=2 of tang and tpm2" 0 "clevis sss enrolled in keyslot 1" \
 	S enroll "$both" clevis sss "{\"t\":2,\"pins\":{\"tang\":[{\"url\":\"${TANG_URL[3]}\"}],\"tpm2\":{\"pcr_ids\":\"7\"}}}" \
 	-d "$WORK/p1" --thumbprint "${TANG_TP[3]}" --clevis-timeout 60
-zero15=$(tpm2_pcrread sha256:15 2>&1)
-ktap_expect "tang and TPM there: unattended" 0 "keyslot 1 unlocks the volume" \
-	S open "$both" --test-passphrase --token-only --clevis-timeout 30
-# clevis's tpm2 pin extends nothing: sealctl measures a secret that came out of the TPM
-after15=$(tpm2_pcrread sha256:15 2>&1)
-ktap_diag "PCR 15 before: ${zero15//$'\n'/ }; after: ${after15//$'\n'/ }"
-ktap_same "... and PCR 15 moved (the tpm2 pin's unseal is measured)" \
-	"$([[ $zero15 == *0x0000000000000000000000000000000000000000000000000000000000000000* &&
-		$after15 == *15:\ 0x* && $after15 != *0x0000000000000000000000000000000000000000000000000000000000000000* ]] &&
+# pcr15_moved NAME CMD...: CMD's result is checked before; then one result: PCR 15 was at
+# its reset value before CMD and is not after it.
+zero=0x0000000000000000000000000000000000000000000000000000000000000000
+pcr15_moved()
+{
+	local name=$1 before after
+	shift
+	before=$(tpm2_pcrread sha256:15 2>&1)
+	"$@"
+	after=$(tpm2_pcrread sha256:15 2>&1)
+	ktap_diag "PCR 15 before: ${before//$'\n'/ }; after: ${after//$'\n'/ }"
+	ktap_same "$name" "$([[ $before == *$zero* && $after == *15:\ 0x* && $after != *$zero* ]] &&
 		echo moved)" moved
+}
+# clevis's tpm2 pin extends nothing: sealctl measures a secret that came out of the TPM
+pcr15_moved "... and PCR 15 moved (the tpm2 pin's unseal is measured)" \
+	ktap_expect "tang and TPM there: unattended" 0 "keyslot 1 unlocks the volume" \
+	S open "$both" --test-passphrase --token-only --clevis-timeout 30
+# a tpm2 pin that unseals a secret opening no keyslot (its token pointed at the
+# passphrase's): the unseal is measured all the same
+swtpm_reboot
+wrong=$WORK/wrong-slot
+cp "$both" "$wrong"
+cryptsetup token export --token-id 0 "$both" | jq -c '.keyslots = ["0"]' >"$WORK/wrong.json"
+cryptsetup token remove --token-id 0 "$wrong"
+cryptsetup token import --token-id 0 --json-file "$WORK/wrong.json" "$wrong"
+pcr15_moved "... and PCR 15 moved (the unseal that opened nothing is measured)" \
+	ktap_expect "a tpm2 pin's secret that opens no keyslot: exit 17" 17 \
+	"token 0 \(clevis\): the decrypted key opens no keyslot \(keyslot 0\)" \
+	S open "$wrong" --test-passphrase --token-only --clevis-timeout 30
+# regen unlocks through the keyslot's own token: its tpm2 pin's unseal is measured too
+swtpm_reboot
+cp "$both" "$WORK/both-regen"
+pcr15_moved "... and PCR 15 moved (regen's tpm2 pin unseal is measured)" \
+	ktap_expect "regen of the sss(tang, tpm2) keyslot through its own token" 0 \
+	"keyslot 1 replaced by keyslot 2" \
+	S regen "$WORK/both-regen" 1 --thumbprint "${TANG_TP[3]}" --clevis-timeout 60
 tang_stop 3
 ktap_expect "TPM there, tang down: no unattended unlock (exit 25)" 25 "token 0 \(clevis\): clevis decrypt failed" \
 	S open "$both" --test-passphrase --token-only --clevis-timeout 30
