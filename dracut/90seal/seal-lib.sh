@@ -289,6 +289,8 @@ seal_exit_reason()
 	25) echo "its clevis token failed (tang servers unreachable?) and no passphrase could be asked for" ;;
 	26) echo "the tang server's advertisement is not trusted" ;;
 	27) echo "sealctl open --defer-lock found no /etc/initrd-release" ;;
+	28) echo "sealctl was stopped by a signal" ;;
+	29) echo "a DEK rotation of this volume is unfinished: sealctl reencrypt --resume DEVICE NAME finishes it" ;;
 	124) echo "no passphrase was entered in time" ;;
 	126 | 127) echo "sealctl cannot run" ;;
 	*) echo "sealctl failed with exit code $1" ;;

@@ -35,6 +35,8 @@ in_initramfs()
 		getcmdline() { printf '%s' "$TEST_CMDLINE"; }
 		warn() { echo "warning: $*" >&2; }
 		info() { :; }
+		# the image has both; seal-lib.sh looks for seal-net.sh where the image keeps it
+		. "$mod/seal-net.sh"
 		. "$mod/seal-lib.sh"
 		TEST_CMDLINE=$cmdline SEAL_SEALTAB=$work/sealtab
 		eval "$*"
