@@ -12,6 +12,7 @@
 # them, with a marker written to /dev/kmsg before each table); the many variants go through
 # the raw DM ioctls of tests/kernel/table-fuzz.c in one process (refused), which also sends
 # what dmsetup cannot: escaped whitespace (libdevmapper doubles every backslash).
+# check-kernels: 6.12
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 

@@ -5,6 +5,7 @@
 # holds identical ciphertext for the same plaintext. Over AES-128/256-XTS, 512 and 4096
 # byte sectors, with and without iv_large_sectors, zero and non-zero iv_offset and offset.
 # vm-timeout: 600
+# check-kernels: 6.1
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 

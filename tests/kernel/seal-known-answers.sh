@@ -5,6 +5,7 @@
 # crypto/testmgr.h), and a generated set checked sector by sector against OpenSSL's XTS for
 # AES-128/256, 512 and 4096 byte sectors, with and without iv_large_sectors.
 # vm-timeout: 600
+# check-kernels: 6.12
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 

@@ -12,6 +12,7 @@
 # The helper is built on the host by `make -C tests/kernel`; when it is missing or older
 # than its source it is compiled here, in the guest (slow under TCG).
 # vm-timeout: 900
+# check-kernels: 6.12
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 
