@@ -9,7 +9,7 @@ RELEASE_SEALCTL=$SEAL_BUILD/userspace/sealctl
 PLUGIN=$SEAL_BUILD/userspace/libcryptsetup-token-seal-tpm2.so
 TOOL=$SEAL_BUILD/userspace/tests/seal-tpm-tool
 PTY_RUN=$SEAL_ROOT/tests/userspace/helpers/pty-run.py
-TOKEN_DIR=$(cryptsetup --help 2>/dev/null | sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
+. "$SEAL_ROOT/tests/lib/token-plugin.sh"
 
 # Argon2id at its minimum cost for test volumes (the test build only; sealctl(8), ENVIRONMENT).
 export SEAL_TEST_FAST_PBKDF=1 TSS2_LOG=all+none
@@ -17,6 +17,7 @@ export TPM2TOOLS_TCTI=device:/dev/tpmrm0
 unset SEAL_TCTI
 
 work=$(mktemp -d)
+PLUGIN_COPY=$work/plugins
 on_exit "rm -rf $work"
 
 # mappings: the device-mapper names present, one a line (empty if none).
@@ -59,20 +60,6 @@ read_sha()
 {
 	dd if="/dev/mapper/$1" bs=1M count=$(($2 >> 20)) iflag=direct status=none | sha256sum |
 		cut -d' ' -f1
-}
-
-# with_plugin CMD...: run CMD with our token plugin in libcryptsetup's plugin directory
-# (libcryptsetup 2.6.1 has no run-time plugin path: a private mount namespace
-# bind-mounts a copy of the directory with the plugin added).
-with_plugin()
-{
-	local dir=$work/plugins
-	if [ ! -d "$dir" ]; then
-		mkdir -p "$dir"
-		cp -a "$TOKEN_DIR"/. "$dir"/ 2>/dev/null
-		cp "$PLUGIN" "$dir"/
-	fi
-	unshare -m bash -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' - "$dir" "$TOKEN_DIR" "$@"
 }
 
 # pcr HEXINDEX: the sha256 bank value of one PCR (0x and 64 hex digits); fails, printing

@@ -14,7 +14,7 @@ SEALCTL=$UBUILD/tests/sealctl
 RELEASE_SEALCTL=$UBUILD/sealctl
 TOOL=$UBUILD/tests/seal-tpm-tool
 PLUGIN=$UBUILD/libcryptsetup-token-seal-tpm2.so
-TOKEN_DIR=$(cryptsetup --help 2>/dev/null | sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
+. "$TOP/tests/lib/token-plugin.sh"
 
 . "$TOP/tests/lib/ktap.sh"
 
@@ -24,6 +24,7 @@ export TSS2_LOG=all+none
 unset SEAL_TCTI
 
 WORK=$(mktemp -d /tmp/seal-test.XXXXXX)
+PLUGIN_COPY=$WORK/plugins
 SEAL_PIDS=()
 
 cleanup()
@@ -148,21 +149,6 @@ new_image()
 {
 	rm -f "$1"
 	truncate -s "${2:-32M}" "$1"
-}
-
-# with_plugin CMD...: run CMD with our token plugin in libcryptsetup's plugin
-# directory. libcryptsetup 2.6.1 has no run-time plugin path (no
-# crypt_token_set_external_path before 2.7), so a private mount namespace
-# bind-mounts a copy of the directory with the plugin added.
-with_plugin()
-{
-	local dir=$WORK/plugins
-	if [ ! -d "$dir" ]; then
-		mkdir -p "$dir"
-		cp -a "$TOKEN_DIR"/. "$dir"/ 2>/dev/null
-		cp "$PLUGIN" "$dir"/
-	fi
-	unshare -m bash -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' - "$dir" "$TOKEN_DIR" "$@"
 }
 
 # hex_to_b64 HEX: the keyslot passphrase form of a TPM secret
