@@ -169,25 +169,10 @@ int dm_create(const char *name, const char *uuid, uint64_t length, const char *t
 	return r;
 }
 
-int dm_remove(const char *name)
-{
-	_cleanup_dm_task_ struct dm_task *t = dm_task_create(DM_DEVICE_REMOVE);
-	uint32_t cookie = 0;
-	int r = 0;
-
-	if (!t)
-		return driver_present() ? -ENOMEM : -ENODEV;
-	if (!dm_task_set_name(t, name))
-		return -EINVAL;
-	dm_task_retry_remove(t);
-	if (!dm_task_set_cookie(t, &cookie, 0))
-		return -EIO;
-	if (!dm_task_run(t))
-		r = task_error(t);
-	(void)dm_udev_wait(cookie);
-	return r;
-}
-
+/*
+ * A task that names a device and carries nothing else. With @cookie, udev's
+ * work for it is waited for (the node is there, or gone, when this returns).
+ */
 static int dm_simple(int type, const char *name, bool cookie)
 {
 	_cleanup_dm_task_ struct dm_task *t = dm_task_create(type);
@@ -198,6 +183,9 @@ static int dm_simple(int type, const char *name, bool cookie)
 		return driver_present() ? -ENOMEM : -ENODEV;
 	if (!dm_task_set_name(t, name))
 		return -EINVAL;
+	/* a remove races udev's blkid probe of the device it removes */
+	if (type == DM_DEVICE_REMOVE)
+		dm_task_retry_remove(t);
 	if (cookie && !dm_task_set_cookie(t, &c, 0))
 		return -EIO;
 	if (!dm_task_run(t))
@@ -205,6 +193,11 @@ static int dm_simple(int type, const char *name, bool cookie)
 	if (cookie)
 		(void)dm_udev_wait(c);
 	return r;
+}
+
+int dm_remove(const char *name)
+{
+	return dm_simple(DM_DEVICE_REMOVE, name, true);
 }
 
 int dm_reload(const char *name, uint64_t length, const char *target, const char *params)
