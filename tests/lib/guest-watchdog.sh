@@ -19,6 +19,13 @@ GUEST_WATCHDOG_CMDLINE="watchdog_thresh=30 rcupdate.rcu_cpu_stall_timeout=60 no_
 GUEST_WATCHDOG_QUIET_CMDLINE="$GUEST_WATCHDOG_CMDLINE quiet loglevel=5"
 # vCPU threads named "CPU N/TCG", so that the host can tell how long it ran each.
 GUEST_QEMU_WATCH_ARGS=(-name debug-threads=on)
+# The TCG vCPU: "max" without ERMS/FSRM. With them the guest clears and copies pages with
+# "rep stosb"/"rep movsb", which QEMU 7.2's TCG runs one byte per translation-block exit; on
+# a loaded host a single page clear then took tens of seconds (every soft lockup CI saw was
+# in clear_page_erms: seal-parallel's fio, udevd and python3 reading 9p directories at
+# boot). Without them the kernel uses "rep stosq" and unrolled copies: 128 MiB of page
+# faults in a guest beside stress-ng --cpu 2 took 0.35 s instead of 2.6 s.
+GUEST_TCG_ACCEL=(-accel tcg,thread=multi -cpu max,-erms,-fsrm)
 
 GUEST_WATCH_PID=
 guest_watch_start()

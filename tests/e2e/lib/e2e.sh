@@ -568,7 +568,7 @@ e2e_boot_once()
 	cmdline+=" $append"
 	snapshot=on
 	[ -n "$persist" ] && snapshot=off
-	accel=(-accel tcg,thread=multi -cpu max)
+	accel=("${GUEST_TCG_ACCEL[@]}")
 	[ "$(cat "$e2e_build/vm/accel" 2>/dev/null)" = kvm ] && accel=(-accel kvm -cpu host)
 
 	# the machine of the guest that enrolled the TPM, and its firmware (see e2e_image)
