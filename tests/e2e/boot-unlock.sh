@@ -31,7 +31,8 @@
 # kernels and both initramfs flavours:
 #   6.1   dracut's own init ("shell"): cases 1-5, tang, missing device;  systemd: case 1
 #   6.12  systemd: cases 1-5, tang;                       dracut's own init: case 1
-# and the rd.break=pre-trigger shell in both flavours.
+# and the rd.break=pre-trigger shell in both flavours; on 6.1, a kernel that panics before
+# the initramfs (rdinit=/nonexistent): booted again, three boots in all.
 # The flavour with case 1 only boots an initramfs built from the Debian packages
 # (make deb: the packaged dracut module, sealctl and token plugin, dm-seal.ko built by DKMS
 # from dm-seal-dkms; E2E_FROM=packages in lib/e2e.sh), the others one from the build tree.
@@ -305,6 +306,27 @@ rdbreak()
 	shell_results "$k $f" "$how" "$log"
 }
 
+# crashretry FLAVOUR: a guest kernel that dies before the initramfs runs (rdinit= names no
+# program, so the kernel mounts root= itself, a mapping that does not exist yet: "Kernel
+# panic - not syncing: VFS: Unable to mount root fs") is booted again, three boots in all,
+# and each crashed boot's transcript is kept (2 results). The retry is for TCG's early
+# crashes (e2e_boot in lib/e2e.sh); this makes one on purpose.
+crashretry()
+{
+	local f=$1 log=$e2e_logs/crashretry-$k-$1.log err=$e2e_dir/.crashretry-err.$BASHPID rc n
+	rm -f "${log%.log}".crashed-boot*.log
+	e2e_boot --kernel "$k" --flavour "$f" --log "$log" --timeout 180 --append rdinit=/nonexistent \
+		-- timeout=150 expect=SEAL-E2E-NEVER 2>"$err"
+	rc=$?
+	n=$(grep -c "crashed before the initramfs ran (.*Kernel panic.*); booting again" "$err")
+	[ $rc != 0 ] && [ "$n" = 2 ] || ktap_diag "e2e_boot exited $rc after $((n + 1)) boots:" "$(tail -5 "$err")"
+	ktap_result "$k $f: a kernel that panicked before the initramfs is booted again, three boots in all" \
+		$([ $rc != 0 ] && [ "$n" = 2 ]; echo $?)
+	ktap_same "$k $f: each crashed boot's transcript is kept" \
+		"$(ls "${log%.log}".crashed-boot*.log 2>/dev/null | wc -l)" 3
+	rm -f "$err"
+}
+
 E2E_KERNELS=$k
 e2e_require
 # the runs: FLAVOUR:CASE (CASE: the function above), filtered
@@ -323,6 +345,8 @@ done
 for f in $part; do
 	runs+=("$f:case1only")
 done
+# the boot retry does not depend on the kernel: on one
+[ "$k" = 6.1 ] && runs+=("shell:crashretry")
 plan=0 kept=()
 for r in "${runs[@]}"; do
 	c=${r#*:}
@@ -335,6 +359,7 @@ for r in "${runs[@]}"; do
 	case3) plan=$((plan + 8)) ;;
 	missing | rdbreak) plan=$((plan + 3)) ;;
 	case1only) plan=$((plan + 3)) ;;
+	crashretry) plan=$((plan + 2)) ;;
 	*) plan=$((plan + 1)) ;;
 	esac
 done
