@@ -67,9 +67,9 @@ enum seal_exit cmd_enroll(const struct seal_opts *o, char **argv)
 	if (!strcmp(kind, "tpm2")) {
 		seal_tpm_format_pcrs(o->pcrs, pcrs, sizeof(pcrs));
 		note(path, "tpm2 enrolled in keyslot %d (PCRs %s%s)", slot, pcrs, o->pin ? ", PIN" : "");
-		if (!(o->pcrs & SEAL_TPM_BOOT_CONFIG_PCRS))
-			note(path, "warning: PCRs %s cover neither the kernel command line nor the initramfs "
-			     "(GRUB: 8, 9; systemd-boot: 12; unified kernel image: 11): whoever edits the "
+		if (!(o->pcrs & SEAL_TPM_CMDLINE_PCRS))
+			note(path, "warning: PCRs %s do not cover the kernel command line "
+			     "(GRUB: 8; systemd-boot: 12; unified kernel image: 11): whoever edits the "
 			     "boot entry (rdinit=/bin/sh) gets past the initramfs with the TPM willing", pcrs);
 	} else {
 		note(path, "%s enrolled in keyslot %d", kind, slot);

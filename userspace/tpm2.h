@@ -36,8 +36,8 @@
 #define SEAL_TPM_SECRET_SIZE	32
 #define SEAL_TPM_MEASURE_PCR	15
 #define SEAL_TPM_DEFAULT_PCRS	((1u << 7) | (1u << SEAL_TPM_MEASURE_PCR))
-/* where boot loaders measure the kernel command line and the initramfs (GRUB 8, 9; sd-boot 12; UKI 11) */
-#define SEAL_TPM_BOOT_CONFIG_PCRS ((1u << 8) | (1u << 9) | (1u << 11) | (1u << 12))
+/* where boot loaders measure the kernel command line (GRUB 8; sd-boot 12; UKI 11); GRUB's 9 is files only */
+#define SEAL_TPM_CMDLINE_PCRS ((1u << 8) | (1u << 11) | (1u << 12))
 #define SEAL_TPM_PRIMARY_TEMPLATE "tcg-srk-ecc-p256"
 #define SEAL_TPM_PIN_SALT_SIZE	16
 

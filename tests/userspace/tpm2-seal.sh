@@ -7,7 +7,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm tpm2_pcrextend tpm2_clear cryptsetup
 
-ktap_begin 42
+ktap_begin 43
 img=$WORK/img
 printf 'admin passphrase' >"$WORK/pass"
 swtpm_start "$WORK/tpm-a"
@@ -16,14 +16,18 @@ new_image "$img"
 "$SEALCTL" format "$img" -d "$WORK/pass" 2>/dev/null
 ktap_expect "enroll tpm2 (PCRs 7+15)" 0 "tpm2 enrolled in keyslot 1 \(PCRs 7\+15\)" \
 	"$SEALCTL" enroll "$img" tpm2 -d "$WORK/pass"
-ktap_expect "enroll tpm2 warns that PCRs 7+15 cover neither command line nor initramfs" 0 \
-	"warning: PCRs 7\+15 cover neither the kernel command line nor the initramfs" \
+ktap_expect "enroll tpm2 warns that PCRs 7+15 do not cover the kernel command line" 0 \
+	"warning: PCRs 7\+15 do not cover the kernel command line" \
 	"$SEALCTL" enroll "$img" tpm2 -d "$WORK/pass"
+ktap_expect "PCR 9 (GRUB's kernel and initramfs files) leaves the command line free: the warning stays" 0 \
+	"warning: PCRs 7\+9\+15 do not cover the kernel command line" \
+	"$SEALCTL" enroll "$img" tpm2 --pcrs 7+9+15 -d "$WORK/pass"
 out=$("$SEALCTL" enroll "$img" tpm2 --pcrs 7+8+9+15 -d "$WORK/pass" 2>&1)
 ktap_result "no such warning with PCRs 8 and 9 (GRUB's)" \
 	"$(grep -q "tpm2 enrolled" <<<"$out" && ! grep -q warning <<<"$out" && echo 0 || echo 1)"
-"$SEALCTL" remove-slot "$img" 2 -d "$WORK/pass" >/dev/null 2>&1
-"$SEALCTL" remove-slot "$img" 3 -d "$WORK/pass" >/dev/null 2>&1
+for slot in 4 3 2; do
+	"$SEALCTL" remove-slot "$img" $slot -d "$WORK/pass" >/dev/null 2>&1
+done
 ktap_expect "token unseals without interaction" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 ktap_expect "--test-passphrase measured its unseal: a second one is refused (exit 12)" 12 \
