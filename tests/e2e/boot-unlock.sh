@@ -37,8 +37,8 @@
 # (make deb: the packaged dracut module, sealctl and token plugin, dm-seal.ko built by DKMS
 # from dm-seal-dkms; E2E_FROM=packages in lib/e2e.sh), the others one from the build tree.
 # E2E_MATRIX=full runs every case in both flavours on the kernel, from the build tree (cases
-# 1-3, tang, the missing device, the rd.break shell: 12 boots, 4 more than the default on 6.1
-# and 5 more on 6.12); E2E_CASES="2 3 missing" and E2E_FLAVOURS=systemd only some of them.
+# 1-3, tang, the missing device, the rd.break=pre-trigger and pre-mount shells: 14 boots, 6
+# more than the default on 6.1 and 7 more on 6.12); E2E_CASES="2 3 missing" and E2E_FLAVOURS=systemd only some of them.
 # Transcripts: build/test-logs/e2e/<case>-<kernel>-<flavour>.log.
 # timeout: 2400
 # e2e: once per kernel
@@ -341,8 +341,9 @@ for f in $full $part; do
 	runs+=("$f:rdbreak")
 done
 # case 2 in the packaged flavour adds nothing the other flavour's case 2 does not show on
-# this kernel: only in the full matrix
-for f in $part; do
+# this kernel: only in the full matrix. The rd.break=pre-mount shell (case1only) runs in the
+# packaged flavour, and in the full matrix in both.
+for f in ${part:-$full}; do
 	runs+=("$f:case1only")
 done
 # the boot retry does not depend on the kernel: on one
