@@ -10,7 +10,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm cryptsetup python3
 
-ktap_begin 30
+ktap_begin 33
 img=$WORK/img
 printf 'admin passphrase' >"$WORK/pass"
 swtpm_start
@@ -136,6 +136,31 @@ ktap_expect "tamper-pcr-read: lock-tpm refuses the altered PCR_Read answer (exit
 	"cannot extend PCR 15: .*Esys_PCR_Read: .*Authorizing the TPM response failed" \
 	"$SEALCTL" lock-tpm
 proxy_stop
+
+# A SIGTERM while the TPM's answer to the unseal is on its way (hold-unseal: the proxy holds it
+# 3 s): sealctl blocks signals from the unseal to the extend, so the signal ends it only after
+# PCR 15 has moved, and the secret it got cannot be had a second time.
+swtpm_reboot
+reset=$(pcr15)
+proxy_start "$WORK/hold.cap" hold-unseal
+rm -f "$WORK/ready.unseal"
+"$SEALCTL" open --test-passphrase --token-only "$img" >"$WORK/hold.out" 2>&1 &
+pid=$!
+for _ in $(seq 200); do [ -e "$WORK/ready.unseal" ] && break; sleep 0.05; done
+[ -e "$WORK/ready.unseal" ] || ktap_diag "the unseal never reached the proxy"
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+ktap_diag "sealctl exited $rc: $(cat "$WORK/hold.out")"
+proxy_stop
+ktap_result "SIGTERM while the unseal is in flight: sealctl is ended by it, unlocking nothing" \
+	$([ -e "$WORK/ready.unseal" ] && [ "$rc" = 143 ] && ! grep -qi "keyslot.*unlock" "$WORK/hold.out"; echo $?)
+ktap_check_fails "SIGTERM while the unseal is in flight: ... after PCR 15 was extended" \
+	test "$(pcr15)" = "$reset"
+ktap_expect "SIGTERM while the unseal is in flight: ... so the TPM refuses a second unseal (exit 12)" 12 \
+	"PCR values differ" "$SEALCTL" open --test-passphrase --token-only "$img"
+swtpm_reboot
+
 ktap_expect "lock-tpm extends PCR 15 on a TPM that takes it" 0 "" "$SEALCTL" lock-tpm test
 ktap_expect "after lock-tpm the token refuses (exit 12)" 12 "PCR values differ" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"

@@ -21,6 +21,9 @@ forge-pcr-read  drop-pcr-event, and every TPM2_PCR_Read answer that holds the
                 swallowed events had been extended into it.
 tamper-pcr-read PCR_Event reaches the TPM, but every such PCR_Read answer shows
                 PCR 15 extended once more (by "interposer").
+hold-unseal     nothing is forged; the TPM's answer to each TPM2_Unseal is held
+                for 3 s, and READY_FILE.unseal is created when it arrives, so a
+                test can signal the client while its unseal is in flight.
 """
 import hashlib
 import os
@@ -28,9 +31,12 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 TPM2_CC_PCR_EVENT = 0x13C
 TPM2_CC_PCR_READ = 0x17E
+TPM2_CC_UNSEAL = 0x15E
+UNSEAL_HOLD_SECONDS = 3
 TPM2_ST_SESSIONS = 0x8002
 TPM2_RS_PW = 0x40000009
 TPM2_ALG_SHA256 = 0x000B
@@ -148,14 +154,20 @@ def rewrite_pcr_read(response, shown):
     return response[:off + 2] + real + response[off + 34:]
 
 
-def pump_commands_forging(client, upstream, capture, mode, swallowed):
+def pump_commands_forging(client, upstream, capture, mode, swallowed, ready):
     """One command, one answer, PCR_Event and PCR_Read forged as MODE says."""
     try:
         while True:
             command = recv_message(client)
             record(capture, command)
             cc = struct.unpack(">I", command[6:10])[0]
-            if cc == TPM2_CC_PCR_EVENT and mode != "tamper-pcr-read":
+            if mode == "hold-unseal":
+                upstream.sendall(command)
+                response = recv_message(upstream)
+                if cc == TPM2_CC_UNSEAL:
+                    open(ready + ".unseal", "w").close()
+                    time.sleep(UNSEAL_HOLD_SECONDS)
+            elif cc == TPM2_CC_PCR_EVENT and mode != "tamper-pcr-read":
                 handle = struct.unpack(">I", command[10:14])[0]
                 response, event = forged_pcr_event(command)
                 if handle == FORGED_PCR:
@@ -175,14 +187,14 @@ def pump_commands_forging(client, upstream, capture, mode, swallowed):
         close_both(client, upstream)
 
 
-def serve(listener, upstream_port, capture, mode):
+def serve(listener, upstream_port, capture, mode, ready):
     swallowed = []      # PCR 15's swallowed events, over every connection: one TPM
     while True:
         client, _ = listener.accept()
         upstream = socket.create_connection((HOST, upstream_port))
         if mode:
             threading.Thread(target=pump_commands_forging,
-                             args=(client, upstream, capture, mode, swallowed),
+                             args=(client, upstream, capture, mode, swallowed, ready),
                              daemon=True).start()
             continue
         threading.Thread(target=pump, args=(client, upstream, capture), daemon=True).start()
@@ -192,7 +204,7 @@ def serve(listener, upstream_port, capture, mode):
 def main():
     listen, upstream, capture_path, ready = sys.argv[1:5]
     mode = sys.argv[5] if len(sys.argv) > 5 else ""
-    if mode not in ("", "drop-pcr-event", "forge-pcr-read", "tamper-pcr-read"):
+    if mode not in ("", "drop-pcr-event", "forge-pcr-read", "tamper-pcr-read", "hold-unseal"):
         sys.exit(f"tpm-proxy.py: unknown mode {mode}")
     listen, upstream = int(listen), int(upstream)
     capture = open(capture_path, "ab")
@@ -203,7 +215,8 @@ def main():
         s.bind((HOST, listen + offset))
         s.listen(8)
         t = threading.Thread(target=serve,
-                             args=(s, upstream + offset, capture, mode if offset == 0 else ""),
+                             args=(s, upstream + offset, capture, mode if offset == 0 else "",
+                                   ready),
                              daemon=True)
         t.start()
         threads.append(t)
