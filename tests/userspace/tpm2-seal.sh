@@ -7,7 +7,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm tpm2_pcrextend tpm2_clear cryptsetup
 
-ktap_begin 43
+ktap_begin 46
 img=$WORK/img
 printf 'admin passphrase' >"$WORK/pass"
 swtpm_start "$WORK/tpm-a"
@@ -28,6 +28,14 @@ ktap_result "no such warning with PCRs 8 and 9 (GRUB's)" \
 for slot in 4 3 2; do
 	"$SEALCTL" remove-slot "$img" $slot -d "$WORK/pass" >/dev/null 2>&1
 done
+# Administrative commands never spend the boot's unattended unlock: with no passphrase
+# source they are refused, the TPM untouched (the token below still unseals once).
+ktap_expect "enroll with no passphrase source does not unlock through the TPM: refused (exit 10)" 10 \
+	"no passphrase source" "$SEALCTL" enroll "$img" recovery </dev/null
+ktap_expect "rotate-kek with no passphrase source: refused likewise (exit 10)" 10 \
+	"no passphrase source" "$SEALCTL" rotate-kek "$img" </dev/null
+ktap_same "... PCR 15 still at its reset value after both" \
+	"$(tpm2_pcrread sha256:15 | sed -n 's/.*15 *: *0x//p')" "$(printf '%064d' 0)"
 ktap_expect "token unseals without interaction" 0 "keyslot 1 unlocks" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 ktap_expect "--test-passphrase measured its unseal: a second one is refused (exit 12)" 12 \
