@@ -382,12 +382,13 @@ seal_poweroff()
 	while :; do sleep 60; done
 }
 
-# seal_fail_closed WHY: PCR 15 could not be extended after this boot unsealed a KEK. A
-# system booted on would have a TPM willing to unseal again: one line on the console, then
-# power off (no shell, no switch to the root). Never returns.
+# seal_fail_closed WHAT: PCR 15 could not be extended where it must be: after this boot
+# unsealed a KEK (a system booted on would have a TPM willing to unseal again), or before a
+# shell while a TPM2 is there (whoever gets the shell could unseal). One line on the
+# console, then power off (no shell, no switch to the root). Never returns.
 seal_fail_closed()
 {
-	local _line="seal: PCR 15 NOT extended after this boot's TPM unseal ($1): powering off"
+	local _line="seal: PCR 15 NOT extended $1: powering off"
 	echo "$_line" > "${SEAL_CONSOLE:-/dev/console}" 2>/dev/null || echo "$_line" >&2
 	seal_poweroff
 }
@@ -397,8 +398,11 @@ seal_fail_closed()
 # reset value unseals again until the next reboot: PCR 15 moves once all of this boot's
 # unseals are done. Runs before every shell (the emergency hook: failures and rd.break
 # points), rescue or debug shell (systemd units) and at the end of the initramfs, whether
-# or not anything was unsealed; if it fails while an unseal is pending, the boot stops
-# (seal_fail_closed). The TPM driver may not be loaded yet (rd.break=pre-trigger comes
+# or not anything was unsealed; if it fails while an unseal is pending, or before a shell
+# while a TPM2 is there, the boot stops (seal_fail_closed). At the end of the initramfs
+# with nothing unsealed (a passphrase unlock) a failure is a warning: booting on hands no
+# console a shell, and a TPM that refuses the extend is one an interposer speaks for,
+# which can unseal on its own (Documentation/threat-model.md). The TPM driver may not be loaded yet (rd.break=pre-trigger comes
 # before udev): load it and wait a little.
 # With no TPM, $SEAL_RUN/tpm-not-locked tells the booted system (/run survives the switch
 # to the root): a udev rule there (90-seal-tpm-late.rules, make install) extends PCR 15 of
@@ -408,13 +412,14 @@ seal_lock_tpm()
 	local _out
 	mkdir -p "$SEAL_RUN"
 	if ! seal_tpm_wait 5; then
-		seal_unseal_pending && seal_fail_closed "$1: the TPM2 is gone"
+		seal_unseal_pending && seal_fail_closed "after this boot's TPM unseal ($1: the TPM2 is gone)"
 		: > "$SEAL_RUN/tpm-not-locked"
 		info "seal: no TPM2: PCR 15 not extended ($1); a TPM2 that appears later will be"
 		return 0
 	fi
 	if ! _out=$(sealctl lock-tpm "$1" 2>&1); then
-		seal_unseal_pending && seal_fail_closed "$1: $_out"
+		seal_unseal_pending && seal_fail_closed "after this boot's TPM unseal ($1: $_out)"
+		[ "$1" = initramfs-done ] || seal_fail_closed "before the shell, with a TPM2 present ($1: $_out)"
 		warn "seal: PCR 15 NOT extended ($1): tpm2 keyslots may still unseal this boot: $_out"
 		return 1
 	fi

@@ -58,7 +58,7 @@ expect_volumes()
 # check NAME CONDITION-STATUS DIAG...: one result
 check() { local name=$1 rc=$2; shift 2; [ "$rc" = 0 ] || ktap_diag "$@"; ktap_result "$name" "$rc"; }
 
-ktap_begin 37
+ktap_begin 39
 
 U1=0e3b1c1a-6d52-4b8e-9e4f-111111111111
 U2=0e3b1c1a-6d52-4b8e-9e4f-222222222222
@@ -255,10 +255,11 @@ fi
 # of this boot is pending (sealctl open --defer-lock's record), a lock that fails, or a TPM
 # that is gone, ends in one console line and the power-off; otherwise a failed lock is a
 # warning and the boot goes on. LOCK: the stub sealctl's exit code; TPM: seal_tpm_wait's.
-# Prints what happened: "returned N" or "powered off", after the console's lines.
+# REASON: seal_lock_tpm's (initramfs-done unless given). Prints what happened: "returned N"
+# or "powered off", after the console's lines.
 lock_case()
 {
-	local pending=$1 lock=$2 tpm=$3
+	local pending=$1 lock=$2 tpm=$3 reason=${4:-initramfs-done}
 	rm -rf "$work/run" "$work/console"
 	mkdir -p "$work/run/pending"
 	[ -n "$pending" ] && echo "seal:$U1:unsealed" > "$work/run/pending/$U1.$pending"
@@ -267,7 +268,7 @@ lock_case()
 		seal_tpm_wait() { return $tpm; }
 		sealctl() { echo 'sealctl: cannot extend PCR 15: forged'; return $lock; }
 		seal_poweroff() { echo 'powered off' >> $work/console; exit 0; }
-		seal_lock_tpm initramfs-done
+		seal_lock_tpm $reason
 		echo returned \$? >> $work/console" 2>/dev/null
 	cat "$work/console"
 }
@@ -286,6 +287,16 @@ check "final lock fails with no unseal pending (a passphrase unlock): a warning,
 got=$(lock_case unsealed 0 0)
 [ "$got" = "returned 0" ]
 check "final lock succeeds with an unseal pending: the boot goes on" $? "$got"
+got="$(lock_case "" 21 0 emergency-shell)
+$(lock_case "" 21 0 shell)"
+[ "$got" = "seal: PCR 15 NOT extended before the shell, with a TPM2 present (emergency-shell: sealctl: cannot extend PCR 15: forged): powering off
+powered off
+seal: PCR 15 NOT extended before the shell, with a TPM2 present (shell: sealctl: cannot extend PCR 15: forged): powering off
+powered off" ]
+check "the lock before a shell fails with a TPM2 there, nothing unsealed: power off, no shell" $? "$got"
+got=$(lock_case "" 0 1 emergency-shell)
+[ "$got" = "returned 0" ]
+check "no TPM2 at all before a shell: the shell opens (nothing to unseal from)" $? "$got"
 
 # Tang bindings (seal-net.sh): which servers a volume names, and the bounded network wait.
 TANG_JSON='{"keyslots":[{"slot":0,"type":"passphrase"},{"slot":1,"type":"tpm2"},
