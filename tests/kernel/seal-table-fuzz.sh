@@ -29,7 +29,8 @@ if ! [ -x "$fuzz" ] || [ "$src" -nt "$fuzz" ]; then
 	ktap_diag "$fuzz is missing or older than its source: compiling it in the guest" \
 		"(build it on the host with 'make -C tests/kernel')"
 	fuzz=/tmp/table-fuzz
-	if ! out=$(cc -O2 -Wall -Wextra -Werror -pthread -o "$fuzz" "$src" 2>&1); then
+	if ! out=$(cc -O2 -Wall -Wextra -Werror -I"$SEAL_CACHE/linux-source/tools/testing/selftests" \
+		-pthread -o "$fuzz" "$src" 2>&1); then
 		ktap_fail "table-fuzz compiles" "$out"
 		ktap_end
 	fi
@@ -45,15 +46,23 @@ grep -q '^CONFIG_TRUSTED_KEYS=[ym]' "$config" 2>/dev/null && types=$types,truste
 verbose=
 [ -n "${SEAL_FUZZ_VERBOSE:-}" ] && verbose=--verbose
 start=$SECONDS
+# table-fuzz is a kselftest (kselftest.h): its 7 results become this file's, its other
+# lines (its own header and plan among them) diagnostics.
 results=0
 while IFS= read -r line; do
 	case $line in
-	"RESULT "*)
-		line=${line#RESULT }
-		ktap_result "${line#* }" "${line%% *}"
+	"ok "[0-9]*)
+		line=${line#ok }
+		ktap_result "${line#* }" 0
 		results=$((results + 1))
 		;;
-	*) echo "$line" ;;
+	"not ok "[0-9]*)
+		line=${line#not ok }
+		ktap_result "${line#* }" 1
+		results=$((results + 1))
+		;;
+	"#"*) echo "$line" ;;
+	*) echo "# $line" ;;
 	esac
 done < <("$fuzz" fuzz --dev "$dev" --seed "$seed" --count "$count" --key-types "$types" \
 	$verbose 2>&1; echo "# table-fuzz exited $?")

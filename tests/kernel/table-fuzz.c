@@ -31,8 +31,16 @@
  *	error sentence (or, for a device string it does not know, nothing).
  *	Accepted tables are resumed and checked (size, first block read, status
  *	"valid", the table printed back as the model predicts); every device is
- *	removed. It adds its own keys to the session keyring. Prints "# "
- *	diagnostics and "RESULT <0|1> <name>" lines for the calling test.
+ *	removed. It adds its own keys to the session keyring. Its output is a
+ *	kselftest (kselftest.h): KTAP with its plan of 7 up front, "# "
+ *	diagnostics, "ok N name" or "not ok N name" per check, exit 0 only when
+ *	all 7 passed. Without --key-types it asks the kernel which of the key
+ *	types encrypted and trusted it has.
+ *
+ *   table-fuzz
+ *	With no arguments (as kselftest's runner starts it; its arguments can be
+ *	given in KSELFTEST_TABLE_FUZZ_ARGS): "fuzz --dev /dev/ram0", skipped
+ *	(exit 4) when the seal target or /dev/ram0 is not there.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -51,6 +59,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/dm-ioctl.h>
+#include "kselftest.h"
 #include <linux/fs.h>
 #include <linux/keyctl.h>
 #include <sys/ioctl.h>
@@ -460,6 +469,35 @@ static void keys_add(void)
 
 /* Key types the kernel under test has (CONFIG_ENCRYPTED_KEYS, CONFIG_TRUSTED_KEYS). */
 static char key_types[128] = "logon,user,encrypted";
+static bool key_types_given;
+
+static void key_types_set(const char *list)
+{
+	snprintf(key_types, sizeof(key_types), "%s", list);
+	key_types_given = true;
+}
+
+/*
+ * The key types this kernel has, for a run without --key-types: add_key() with an empty
+ * payload fails with ENODEV for a key type the kernel does not have, with something else
+ * (EINVAL) for one it has.
+ */
+static void key_types_probe(void)
+{
+	static const char *const optional[] = { "encrypted", "trusted" };
+	size_t i, o;
+
+	o = snprintf(key_types, sizeof(key_types), "logon,user");
+	for (i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
+		long id = syscall(SYS_add_key, optional[i], "seal-fuzz:probe", "", (size_t)0,
+				  KEY_SPEC_SESSION_KEYRING);
+
+		if (id >= 0)
+			syscall(SYS_keyctl, KEYCTL_UNLINK, id, KEY_SPEC_SESSION_KEYRING);
+		if (id >= 0 || errno != ENODEV)
+			o += snprintf(key_types + o, sizeof(key_types) - o, ",%s", optional[i]);
+	}
+}
 
 static bool key_type_available(const char *type, size_t len)
 {
@@ -1693,13 +1731,13 @@ static void fuzz_one(struct stats *s, int slot, uint64_t len, const char *params
 
 static void result(bool ok, const char *fmt, ...)
 {
+	char name[512];
 	va_list ap;
 
-	printf("RESULT %d ", ok ? 0 : 1);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
-	putchar('\n');
+	ksft_test_result(ok, "%s\n", name);
 }
 
 /* --dry-run: the tables and the model's verdicts, without a kernel. */
@@ -1757,7 +1795,7 @@ static int cmd_fuzz(int argc, char **argv)
 		else if (!strcmp(argv[i], "--dev") && i + 1 < (unsigned int)argc)
 			dev = argv[++i];
 		else if (!strcmp(argv[i], "--key-types") && i + 1 < (unsigned int)argc)
-			snprintf(key_types, sizeof(key_types), "%s", argv[++i]);
+			key_types_set(argv[++i]);
 		else if (!strcmp(argv[i], "--verbose"))
 			verbose = true;
 		else if (!strcmp(argv[i], "--dry-run"))
@@ -1769,6 +1807,10 @@ static int cmd_fuzz(int argc, char **argv)
 		return dry_run(seed, count);
 	if (!dev)
 		die("fuzz: --dev PATH is required");
+	if (!key_types_given)
+		key_types_probe();
+	ksft_print_header();
+	ksft_set_plan(7);
 	lower_open(dev);
 	if (dev_sectors < 4096)
 		die("%s: want at least 2 MiB", dev);
@@ -1845,14 +1887,32 @@ static int cmd_fuzz(int argc, char **argv)
 	       "no device left behind (%d left%s%s)%s", left,
 	       left > 0 ? ": " : "", left > 0 ? names : "",
 	       s.lost ? "; kernel log records lost" : "");
-	return 0;
+	ksft_finished();
+	return 1;
+}
+
+/* A kselftest that cannot run here: its header, "1..0 # SKIP why", exit 4. */
+static void skip_all(const char *why)
+{
+	ksft_print_header();
+	ksft_exit_skip("%s\n", why);
 }
 
 int main(int argc, char **argv)
 {
+	static char *kselftest_argv[] = { "table-fuzz", "fuzz", "--dev", "/dev/ram0", NULL };
+	struct stat st;
+
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc < 2)
-		die("usage: table-fuzz raw|fuzz ...");
+	if (argc < 2) {
+		/* as a kselftest: fuzz on /dev/ram0 with the defaults */
+		if (access("/sys/module/dm_seal", F_OK))
+			skip_all("dm-seal is not loaded (insmod dm-seal.ko)");
+		if (stat(kselftest_argv[3], &st) || !S_ISBLK(st.st_mode))
+			skip_all("no RAM disk /dev/ram0 (modprobe brd rd_size=4096)");
+		argc = 4;
+		argv = kselftest_argv;
+	}
 	if (!strcmp(argv[1], "fuzz") && argc > 2 && !strcmp(argv[argc - 1], "--dry-run"))
 		return cmd_fuzz(argc - 2, argv + 2);
 	dm_fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
