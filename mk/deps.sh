@@ -91,7 +91,24 @@ unpack_kernel_source_files()
 	$SUDO touch "$dest/.done-$KPKG_6_1"
 }
 
+# kselftest's runner, for `make -C tests/kernel install` (run_kselftest.sh and the
+# kselftest/ directory it sources; 6.1 has no ktap_helpers.sh). Added beside the files above
+# without unpacking them again.
+unpack_kselftest_runner()
+{
+	local dest=$cache/linux-source tarball=/usr/src/$KSRC_6_1.tar.xz
+	[ -f "$dest/.done-runner-$KPKG_6_1" ] && return 0
+	say "unpacking kselftest's runner from $tarball"
+	$SUDO mkdir -p "$dest"
+	$SUDO tar -xJf "$tarball" -C "$dest" --strip-components=1 --wildcards \
+		'*/tools/testing/selftests/run_kselftest.sh' \
+		'*/tools/testing/selftests/kselftest/runner.sh' \
+		'*/tools/testing/selftests/kselftest/prefix.pl'
+	$SUDO touch "$dest/.done-runner-$KPKG_6_1"
+}
+
 install_packages
 unpack_kernel "$KVER_6_1" "$KPKG_6_1"
 unpack_kernel "$KVER_6_12" "$KPKG_6_12"
 unpack_kernel_source_files
+unpack_kselftest_runner

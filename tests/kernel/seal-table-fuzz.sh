@@ -5,7 +5,9 @@
 # junk tokens, random option counts and options, random keys, devices, ciphers, lengths,
 # escapes and whitespace. Every table goes to the kernel; the kernel's verdict and message
 # must match a model of the documented table syntax, every accepted table must be a working
-# device (then removed), nothing may oops or WARN, and no device may be left.
+# device (then removed), nothing may oops or WARN, and no device may be left. Then a short
+# run of it under kselftest's own runner, from the suite as `make -C tests/kernel install`
+# lays it out (tests/lib/kselftest-runner.sh), before the checks for what is left behind.
 #
 # Reproduce or vary a run: tests/vm/run --kernel 6.12 --env SEAL_FUZZ_SEED=N \
 #	[--env SEAL_FUZZ_COUNT=N] [--env SEAL_FUZZ_VERBOSE=1] -- tests/kernel/seal-table-fuzz.sh
@@ -15,11 +17,12 @@
 # check-kernels: 6.12
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
+. "$SEAL_ROOT/tests/lib/kselftest-runner.sh"
 
 seed=${SEAL_FUZZ_SEED:-4242}
 count=${SEAL_FUZZ_COUNT:-2000}
 
-ktap_begin 12
+ktap_begin $((12 + KSFT_RUNNER_RESULTS))
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
 dev=$(ramdisk 4)
 
@@ -68,6 +71,9 @@ done < <("$fuzz" fuzz --dev "$dev" --seed "$seed" --count "$count" --key-types "
 	$verbose 2>&1; echo "# table-fuzz exited $?")
 ktap_diag "fuzzing took $((SECONDS - start)) s"
 [ "$results" -ge 7 ] || ktap_fail "table-fuzz reported its results ($results of 7)"
+
+# The same program, a short run, under kselftest's own runner as the installed suite.
+ksft_runner_check "$dev"
 
 # What a leaking error path would leave: devices, holders of the RAM disk, references to the
 # module, the target's workqueue threads.
