@@ -346,7 +346,7 @@ e2e_packages()
 # /usr/lib/... on a merged-/usr host)
 e2e_pkg_file() { echo "$E2E_PKG_ROOT$(realpath -m "$1")"; }
 
-# e2e_pkg_run CMD...: CMD in the system the packages were installed in (read-only)
+# e2e_pkg_run CMD...: CMD in the system the packages were installed in (its writes discarded)
 e2e_pkg_run() { "$e2e_top/tests/e2e/lib/apt-root.sh" run "$E2E_PKG_ROOT" "$@"; }
 
 # e2e_host_dkms_state: what DKMS installing on the host would change (names, sizes, times)
