@@ -33,9 +33,11 @@
 #   6.12  systemd: cases 1-5, tang;                       dracut's own init: case 1
 # and the rd.break=pre-trigger shell in both flavours; on 6.1, a kernel that panics before
 # the initramfs (rdinit=/nonexistent): booted again, three boots in all.
-# The flavour with case 1 only boots an initramfs built from the Debian packages
-# (make deb: the packaged dracut module, sealctl and token plugin, dm-seal.ko built by DKMS
-# from dm-seal-dkms; E2E_FROM=packages in lib/e2e.sh), the others one from the build tree.
+# The flavour with case 1 only boots an initramfs built from the Debian packages as apt
+# installs them (make deb, then apt-get install into an overlay of the host's root: the
+# packaged dracut module, sealctl and token plugin, dm-seal.ko built by DKMS from
+# dm-seal-dkms's postinst; E2E_FROM=packages in lib/e2e.sh), after checking what dpkg, DKMS
+# and sealctl say in that installed system; the others one from the build tree.
 # E2E_MATRIX=full runs every case in both flavours on the kernel, from the build tree (cases
 # 1-3, tang, the missing device, the rd.break=pre-trigger and pre-mount shells: 14 boots, 6
 # more than the default on 6.1 and 7 more on 6.12); E2E_CASES="2 3 missing" and E2E_FLAVOURS=systemd only some of them.
@@ -134,11 +136,24 @@ tang()
 # case1only FLAVOUR: case 1 without the checks in the booted system, through a shell at
 # rd.break=pre-mount, after the unlock (3 results): in the shell PCR 15 has moved and
 # sealctl cannot unseal; leaving it, the boot goes on to the marker. (systemd's shell there
-# is sulogin's plain "sh-5.2# ": no PS1 from dracut.)
+# is sulogin's plain "sh-5.2# ": no PS1 from dracut.) Its initramfs is built from the
+# packages apt installed (E2E_FROM=packages): first what the administrator sees in the
+# system they were installed in (3 results).
 case1only()
 {
-	local f=$1 enter=() log
+	local f=$1 enter=() log kver version
 	log=$e2e_logs/case1-tpm2-$k-$f.log
+	kver=$(e2e_kver "$k")
+	version=$("$top/mk/version")
+	e2e_packages "$k"
+	ktap_same "$k $f: apt installed the packages: dpkg-query says \"install ok installed\" for both" \
+		"$(e2e_pkg_run dpkg-query -W -f '${Package} ${Status}\n' sealctl dm-seal-dkms 2>&1)" \
+		"$(printf 'dm-seal-dkms install ok installed\nsealctl install ok installed')"
+	ktap_same "$k $f: DKMS, from dm-seal-dkms's postinst, installed dm-seal $version for $kver" \
+		"$(e2e_pkg_run dkms status dm-seal -k "$kver" 2>/dev/null)" \
+		"dm-seal/$version, $kver, x86_64: installed"
+	ktap_same "$k $f: the installed /usr/sbin/sealctl --version prints $version" \
+		"$(e2e_pkg_run /usr/sbin/sealctl --version 2>&1)" "sealctl $version"
 	[ "$f" = systemd ] && enter=(expect='Press Enter for maintenance' send='')
 	e2e_check "$k $f: case 1: tpm2 keyslot unlocks unattended, no prompt; rd.break=pre-mount's shell; exit boots to the marker" \
 		--kernel "$k" --flavour "$f" --log "$log" --append rd.break=pre-mount \
@@ -359,7 +374,7 @@ for r in "${runs[@]}"; do
 	tang) plan=$((plan + 4)) ;;
 	case3) plan=$((plan + 8)) ;;
 	missing | rdbreak) plan=$((plan + 3)) ;;
-	case1only) plan=$((plan + 3)) ;;
+	case1only) plan=$((plan + 6)) ;;
 	crashretry) plan=$((plan + 2)) ;;
 	*) plan=$((plan + 1)) ;;
 	esac

@@ -287,48 +287,72 @@ e2e_dracut_base()
 }
 
 # e2e_packages KERNEL: the Debian packages `make deb` builds (without lintian:
-# tests/build/deb-package.sh runs it), unpacked into build/e2e/packages/root, and dm-seal.ko
-# built by DKMS from dm-seal-dkms's source for KERNEL in scratch trees, as its postinst would
-# on a Debian system (nothing is installed on the host). Sets E2E_PKG_ROOT and E2E_PKG_KO.
-# Built once per change of the sources they come from.
+# tests/build/deb-package.sh runs it), installed as an administrator installs them, with
+# `apt-get install ./dm-seal-dkms_*.deb ./sealctl_*.deb`, into an overlay of the host's root
+# (lib/apt-root.sh: a private mount namespace and a chroot; real apt, dm-seal-dkms's postinst
+# hands the source to DKMS, which builds dm-seal.ko for both guest kernels). What installing
+# changed, the overlay's upper layer, is kept in build/e2e/packages/root: E2E_PKG_ROOT;
+# e2e_pkg_run runs a command in the installed system. Sets E2E_PKG_SEALCTL,
+# E2E_PKG_PLUGIN, E2E_PKG_DRACUT (the dracut module) and E2E_PKG_KO (what DKMS installed for
+# KERNEL) to the installed files. Built once per change of the sources they come from;
+# nothing is installed on the host (checked: its /var/lib/dkms and modules' updates/ stay as
+# they were).
 e2e_packages()
 {
-	local kver dir=$e2e_dir/packages key version log dkms_opts f
+	local kver dir=$e2e_dir/packages key log host_before f start
 	kver=$(e2e_kver "$1")
 	E2E_PKG_ROOT=$dir/root
 	# shellcheck disable=SC2046
 	key=$(e2e_hash $(cd "$e2e_top" && find Makefile dkms.conf mk debian kernel userspace dracut \
-		-type f ! -name '*.o' ! -name '*.d' | sort))
+		tests/e2e/lib/apt-root.sh -type f ! -name '*.o' ! -name '*.d' | sort))
 	mkdir -p "$dir"
 	e2e_lock "$dir/stamp"
 	if [ "$(cat "$dir/stamp" 2>/dev/null)" != "$key" ]; then
-		rm -rf "$dir/build" "$dir/root" "$dir"/dkms-*
+		start=$SECONDS
+		rm -rf "$dir/build" "$dir/root" "$dir/root.work" "$dir"/dkms-* "$dir/stamp"
 		log=$e2e_logs/make-deb.log
 		if ! BUILD=$dir/build SEAL_DEB_LINTIAN=no "$e2e_top/mk/deb.sh" >"$log" 2>&1; then
 			e2e_unlock
 			e2e_die "make deb failed; log: $log"
 		fi
+		log=$e2e_logs/apt-install.log
+		host_before=$(e2e_host_dkms_state)
 		mkdir -p "$dir/root"
-		for f in "$dir"/build/deb/dm-seal-dkms_*.deb "$dir"/build/deb/sealctl_*_*.deb; do
-			dpkg-deb -x "$f" "$dir/root"
-		done
-		echo "$key" > "$dir/stamp"
-	fi
-	version=$("$e2e_top/mk/version")
-	E2E_PKG_KO=$(find "$dir/dkms-$kver" -name 'dm-seal.ko*' 2>/dev/null | head -1)
-	if [ -z "$E2E_PKG_KO" ]; then
-		log=$e2e_logs/dkms-$kver.log
-		dkms_opts=(-m dm-seal -v "$version" -k "$kver" --sourcetree "$dir/root/usr/src"
-			--dkmstree "$dir/dkms-$kver")
-		# no signing: that would create a machine key in the host's /var/lib/dkms
-		mkdir -p "$dir/dkms-$kver"
-		if ! sign_file=$dir/no-sign-file dkms build "${dkms_opts[@]}" >"$log" 2>&1; then
+		if ! "$e2e_top/tests/e2e/lib/apt-root.sh" install "$dir/root" \
+			"$dir"/build/deb/dm-seal-dkms_*.deb "$dir"/build/deb/sealctl_*_*.deb \
+			-- "$KVER_6_1" "$KVER_6_12" >"$log" 2>&1; then
 			e2e_unlock
-			e2e_die "dkms build of the packaged source for $kver failed; log: $log"
+			e2e_die "installing the packages failed: $(tail -1 "$log"); log: $log"
 		fi
-		E2E_PKG_KO=$(find "$dir/dkms-$kver" -name 'dm-seal.ko*' | head -1)
+		if [ "$(e2e_host_dkms_state)" != "$host_before" ]; then
+			e2e_unlock
+			e2e_die "installing the packages in the overlay changed the host's /var/lib/dkms or /lib/modules/*/updates"
+		fi
+		echo "$key" > "$dir/stamp"
+		e2e_say "packages built and installed with apt in $((SECONDS - start))s (log: $log)"
 	fi
 	e2e_unlock
+	E2E_PKG_SEALCTL=$(e2e_pkg_file /usr/sbin/sealctl)
+	E2E_PKG_DRACUT=$(e2e_pkg_file /usr/lib/dracut/modules.d/90seal)
+	E2E_PKG_PLUGIN=$(ls "$(e2e_pkg_file /lib)"/*/cryptsetup/libcryptsetup-token-seal-tpm2.so 2>/dev/null)
+	E2E_PKG_KO=$(ls "$(e2e_pkg_file "/lib/modules/$kver/updates/dkms")"/dm-seal.ko* 2>/dev/null)
+	for f in "$E2E_PKG_SEALCTL" "$E2E_PKG_DRACUT/module-setup.sh" "$E2E_PKG_PLUGIN" "$E2E_PKG_KO"; do
+		[ -f "$f" ] || e2e_die "the installed packages lack ${f:-a file} (in $E2E_PKG_ROOT)"
+	done
+}
+
+# e2e_pkg_file PATH: where the file the installed system has at PATH is in E2E_PKG_ROOT
+# (the overlay's upper layer keeps it under its name on the host's file system: /lib/... is
+# /usr/lib/... on a merged-/usr host)
+e2e_pkg_file() { echo "$E2E_PKG_ROOT$(realpath -m "$1")"; }
+
+# e2e_pkg_run CMD...: CMD in the system the packages were installed in (its writes discarded)
+e2e_pkg_run() { "$e2e_top/tests/e2e/lib/apt-root.sh" run "$E2E_PKG_ROOT" "$@"; }
+
+# e2e_host_dkms_state: what DKMS installing on the host would change (names, sizes, times)
+e2e_host_dkms_state()
+{
+	find /var/lib/dkms /lib/modules/*/updates -printf '%p %s %T@\n' 2>/dev/null | sort | sha256sum
 }
 
 # network-legacy: dracut's network (ifup, dhclient) for the tang boots, in both flavours;
@@ -357,9 +381,7 @@ e2e_initramfs()
 	ko=$e2e_build/kernel/$kver/dm-seal.ko
 	if [ "${E2E_FROM:-}" = packages ]; then
 		e2e_packages "$1"
-		seal_dir=$E2E_PKG_ROOT/usr/lib/dracut/modules.d/90seal
-		sealctl=$E2E_PKG_ROOT/usr/sbin/sealctl
-		plugin=$(ls "$E2E_PKG_ROOT"/lib/*/cryptsetup/libcryptsetup-token-seal-tpm2.so)
+		seal_dir=$E2E_PKG_DRACUT sealctl=$E2E_PKG_SEALCTL plugin=$E2E_PKG_PLUGIN
 		ko=$E2E_PKG_KO tag=-deb
 	fi
 	# dracut's network module brings every wired network driver (a generic image):
