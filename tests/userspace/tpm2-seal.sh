@@ -7,7 +7,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm tpm2_pcrextend tpm2_clear cryptsetup
 
-ktap_begin 46
+ktap_begin 48
 img=$WORK/img
 printf 'admin passphrase' >"$WORK/pass"
 swtpm_start "$WORK/tpm-a"
@@ -129,6 +129,16 @@ ktap_expect "PIN token with the PIN unlocks" 0 "keyslot 1 unlocks" \
 ktap_expect "PIN token after PCR 15 moved: PCR mismatch before the PIN is used (exit 12)" 12 \
 	"PCR values differ from the sealed policy" \
 	"$SEALCTL" open --test-passphrase --token-only --pin-file "$WORK/badpin" "$img2"
+# On a terminal too (script(1) gives sealctl one): the check comes before the prompt, so no PIN
+# is asked for and the TPM counts no failed authorization.
+da_failures() { printf '%d' "$(tpm2_getcap properties-variable | awk '/TPM2_PT_LOCKOUT_COUNTER/ { print $2 }')"; }
+da_before=$(da_failures)
+out=$(timeout 30 script -qec "$SEALCTL open --test-passphrase --token-only $img2" /dev/null </dev/null 2>&1)
+rc=$?
+ktap_diag "on a terminal: exit $rc: $out"
+ktap_result "PIN token after PCR 15 moved, on a terminal: PCR mismatch (exit 12), no PIN prompt" \
+	$([ $rc = 12 ] && grep -q "PCR values differ" <<<"$out" && ! grep -qi "PIN.*:" <<<"$(grep -v "sealctl:" <<<"$out")"; echo $?)
+ktap_same "... and the TPM counted no failed authorization" "$(da_failures)" "$da_before"
 img4=$WORK/img4
 new_image "$img4"
 "$SEALCTL" format "$img4" -d "$WORK/pass" 2>/dev/null
