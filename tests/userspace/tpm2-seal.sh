@@ -7,7 +7,7 @@
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm tpm2_pcrextend tpm2_clear cryptsetup
 
-ktap_begin 48
+ktap_begin 51
 img=$WORK/img
 printf 'admin passphrase' >"$WORK/pass"
 swtpm_start "$WORK/tpm-a"
@@ -219,5 +219,25 @@ counts=$(python3 "$HELPERS/count-secret.py" "$WORK/trace.out" "$secret")
 ktap_diag "secret in the output: $counts"
 ktap_result "TSS2_LOG=all+trace: the secret is in no output" \
 	"$(echo "$counts" | grep -q 'total=0 ' && echo 0 || echo 1)"
+
+# The PCR check before the unseal (and before any PIN) compares the current PCRs with the
+# sealed object's own authPolicy, which the TPM enforces, not with the token's JSON copy of it:
+# a token whose tpm2-policy-hash was altered still unseals while the PCRs hold, and is still
+# refused once PCR 15 has moved.
+swtpm_reboot
+img7=$WORK/img7
+new_image "$img7"
+"$SEALCTL" format "$img7" -d "$WORK/pass" 2>/dev/null
+"$SEALCTL" enroll "$img7" tpm2 -d "$WORK/pass" 2>/dev/null
+cryptsetup token export --token-id 0 "$img7" |
+	jq -c --arg h "$(printf '%064d' 0)" '."tpm2-policy-hash" = $h' >"$WORK/tampered.json"
+cryptsetup token remove --token-id 0 "$img7"
+cryptsetup token import --token-id 0 --json-file "$WORK/tampered.json" "$img7"
+ktap_same "the token's tpm2-policy-hash now reads all zeros" \
+	"$(cryptsetup token export --token-id 0 "$img7" | jq -r '."tpm2-policy-hash"')" "$(printf '%064d' 0)"
+ktap_expect "altered tpm2-policy-hash, PCRs as enrolled: the token unseals (the object's policy counts)" 0 \
+	"keyslot 1 unlocks" "$SEALCTL" open --test-passphrase --token-only "$img7"
+ktap_expect "altered tpm2-policy-hash, PCR 15 moved: refused before the unseal (exit 12)" 12 \
+	"PCR values differ" "$SEALCTL" open --test-passphrase --token-only "$img7"
 
 ktap_end
