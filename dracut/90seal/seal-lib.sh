@@ -402,8 +402,8 @@ seal_fail_closed()
 # while a TPM2 is there, the boot stops (seal_fail_closed). At the end of the initramfs
 # with nothing unsealed (a passphrase unlock) a failure is a warning: booting on hands no
 # console a shell, and a TPM that refuses the extend is one an interposer speaks for,
-# which can unseal on its own (Documentation/threat-model.md). The TPM driver may not be loaded yet (rd.break=pre-trigger comes
-# before udev): load it and wait a little.
+# which can unseal on its own (Documentation/threat-model.md). The TPM driver may not be
+# loaded yet (rd.break=pre-trigger comes before udev): load it and wait a little.
 # With no TPM, $SEAL_RUN/tpm-not-locked tells the booted system (/run survives the switch
 # to the root): a udev rule there (90-seal-tpm-late.rules, make install) extends PCR 15 of
 # a TPM2 that appears later, before anyone can unseal with it.
