@@ -124,7 +124,7 @@ dmsetup suspend k
 # Reclaim that wrote to the suspended device would wait for a resume that comes only after
 # the message: the messages allocate as GFP_NOIO (the task's PF_MEMALLOC_NOIO, 0x80000).
 noio=$(bpf_around 'kprobe:request_key_tag, kprobe:crypto_skcipher_setkey /comm == "dmsetup"/
-	{ printf("%s noio=%d\n", probe, (curtask->flags & 0x80000) ? 1 : 0); }' \
+	{ printf("%s noio=%d\n", probe, (curtask->flags & 0x80000) ? 1 : 0); }' '' \
 	sh -c 'dmsetup message k 0 key wipe && dmsetup message k 0 key set :64:logon:seal-test:k64')
 ktap_same "while suspended, key wipe and key set look up and load keys with no I/O for memory" \
 	"$(sort -u <<<"$noio" | xargs)" \

@@ -114,8 +114,8 @@ ktap_same "... with no read or write error counted" "$rerr $werr" "0 0"
 where=$(bpf_around '
 tracepoint:irq:softirq_entry { @in[cpu] = 1; }
 tracepoint:irq:softirq_exit { delete(@in[cpu]); }
-kprobe:crypto_skcipher_decrypt { if (@in[cpu]) { @softirq = count(); } else { @task = count(); } }
-END { clear(@in); }' fio --name=rd --filename=/dev/mapper/nv-seal --direct=1 --ioengine=io_uring \
+kprobe:crypto_skcipher_decrypt { if (@in[cpu]) { @softirq = count(); } else { @task = count(); } }' \
+	'@softirq @task' fio --name=rd --filename=/dev/mapper/nv-seal --direct=1 --ioengine=io_uring \
 	--iodepth=8 --rw=randread --bs=4k --size=16M --io_size=8M)
 soft=$(sed -n 's/^@softirq: //p' <<<"$where") task=$(sed -n 's/^@task: //p' <<<"$where")
 ktap_diag "8 MiB of 4k reads: cipher calls in softirq ${soft:-0}, elsewhere ${task:-0}"

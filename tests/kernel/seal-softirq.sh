@@ -35,8 +35,8 @@ trace=$(bpf_around '
 tracepoint:irq:softirq_entry /args->vec == 4/ { @start[cpu] = nsecs; }
 tracepoint:irq:softirq_exit /args->vec == 4 && @start[cpu]/ {
 	@longest_us = max((nsecs - @start[cpu]) / 1000); delete(@start[cpu]); }
-kprobe:crypto_skcipher_decrypt { if (@start[cpu]) { @softirq = count(); } else { @task = count(); } }
-END { clear(@start); }' "${big[@]}" --rw=read --verify=crc32c --verify_only=1 --verify_fatal=1)
+kprobe:crypto_skcipher_decrypt { if (@start[cpu]) { @softirq = count(); } else { @task = count(); } }' \
+	'@softirq @task @longest_us' "${big[@]}" --rw=read --verify=crc32c --verify_only=1 --verify_fatal=1)
 ktap_diag "BLOCK softirq and decryption during the read:" "$trace"
 val() { printf '%s\n' "$trace" | sed -n "s/^@$1: //p"; }
 # (The cipher may call itself, a SIMD wrapper its inner driver: at least one call a sector.)
