@@ -10,8 +10,11 @@
 #   ktap_end                  # exits 0 if every test passed, 1 otherwise
 #
 # A skip is never a pass: the aggregator counts it separately.
+# SEAL_TEST_TIMES=1 (tests/run-tests passes it into guests) puts the seconds spent since the
+# previous result in a diagnostic line before each result: where a file's time goes.
 
 KTAP_N=0
+KTAP_LAST=$SECONDS
 KTAP_FAILED=0
 KTAP_PLAN=
 
@@ -31,10 +34,17 @@ ktap_diag()
 	done
 }
 
+ktap_time()
+{
+	[ -n "${SEAL_TEST_TIMES:-}" ] && echo "# $((SECONDS - KTAP_LAST)) s"
+	KTAP_LAST=$SECONDS
+}
+
 # ktap_result NAME STATUS: STATUS 0 is ok, anything else is not ok.
 ktap_result()
 {
 	KTAP_N=$((KTAP_N + 1))
+	ktap_time
 	if [ "$2" = 0 ]; then
 		echo "ok $KTAP_N $1"
 	else
@@ -49,6 +59,7 @@ ktap_fail() { [ -n "${2:-}" ] && ktap_diag "$2"; ktap_result "$1" 1; }
 ktap_skip()
 {
 	KTAP_N=$((KTAP_N + 1))
+	ktap_time
 	echo "ok $KTAP_N $1 # SKIP ${2:-}"
 }
 
