@@ -30,9 +30,16 @@ dmsetup create nw-lower --table "0 $half crypt aes-xts-plain64 $key 0 $ram $half
 dmsetup create nw-stacked --table "0 $half seal aes-xts-plain64 $key 0 /dev/mapper/nw-lower 0"
 
 # io_workers: io_uring worker threads (iou-wrk-*) in the guest now. Threads, not processes,
-# so ps -L rather than pgrep.
-# shellcheck disable=SC2009
-io_workers() { ps -eLo comm= | grep -c '^iou-wrk' || true; }
+# so every task's comm; read with builtins, since under TCG a ps per sample took about a
+# second and the samples missed most of fio's run.
+io_workers()
+{
+	local comm n=0 f
+	for f in /proc/[0-9]*/task/*/comm; do
+		read -r comm 2>/dev/null < "$f" && [[ $comm == iou-wrk* ]] && n=$((n + 1))
+	done
+	echo $n
+}
 
 # workers DEV RW: run fio (io_uring, direct, 4k, queue depth 4) on DEV for 4 s; print the
 # most io_uring workers it had at once, sampled every 0.2 s from 1 s on (a worker may come
