@@ -246,32 +246,35 @@ uint32_t luks_keyslot_tokens(struct crypt_device *cd, int keyslot)
 	return mask;
 }
 
+/*
+ * The keyslot's tokens go first, each in a header write of its own, and the keyslot last:
+ * cut short anywhere (a kill, a power cut), the header never holds a token whose keyslot
+ * is half destroyed. Such a token is tried at unlock; its secret, unsealed (the boot's one
+ * unseal: PCR 15 moves), would open nothing, and the next token would then be refused. A
+ * keyslot left without its token is tried by no token.
+ */
 int luks_destroy_keyslot(struct crypt_device *cd, int keyslot)
 {
-	/* libcryptsetup unassigns the slot from its tokens: note them first */
 	uint32_t tokens = luks_keyslot_tokens(cd, keyslot);
-	int r = crypt_keyslot_destroy(cd, keyslot);
+	int r;
 
-	if (r < 0)
-		return r;
 	for (int t = 0; t < 32; t++) {
 		const char *json;
 
 		if (!(tokens & (1u << t)))
 			continue;
-		if (crypt_token_is_assigned(cd, t, keyslot) == 0) {
-			r = crypt_token_unassign_keyslot(cd, t, keyslot);
-			if (r < 0)
-				return r;
-		}
-		/* a token left with no keyslot is an orphan: drop it */
-		if (crypt_token_json_get(cd, t, &json) >= 0 && seal_token_first_keyslot(json) == -ENOENT) {
+		r = crypt_token_json_get(cd, t, &json);
+		if (r < 0)
+			return r;
+		/* a token that served this keyslot only goes; another loses the keyslot */
+		if (seal_token_keyslot_count(json) == 1)
 			r = crypt_token_json_set(cd, t, NULL);
-			if (r < 0)
-				return r;
-		}
+		else
+			r = crypt_token_unassign_keyslot(cd, t, keyslot);
+		if (r < 0)
+			return r;
 	}
-	return 0;
+	return crypt_keyslot_destroy(cd, keyslot);
 }
 
 const char *luks_keyslot_token_type(struct crypt_device *cd, int keyslot, int *ret_token)

@@ -46,7 +46,7 @@ int luks_pbkdf_minimal(struct crypt_device *cd);
 
 /* Bit n set: token n is assigned to @keyslot. */
 uint32_t luks_keyslot_tokens(struct crypt_device *cd, int keyslot);
-/* Destroy @keyslot and every token that served only it. */
+/* Destroy @keyslot and every token that served only it, the tokens first. */
 int luks_destroy_keyslot(struct crypt_device *cd, int keyslot);
 /* Type of the first token assigned to @keyslot (static until next call) or NULL. */
 const char *luks_keyslot_token_type(struct crypt_device *cd, int keyslot, int *ret_token);

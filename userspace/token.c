@@ -284,6 +284,17 @@ int seal_token_parse(const char *json, struct seal_token *out, const char **why)
 	return 0;
 }
 
+int seal_token_keyslot_count(const char *json)
+{
+	_cleanup_json_ json_object *o = json_tokener_parse(json);
+	json_object *a;
+
+	if (!o || !json_object_object_get_ex(o, "keyslots", &a) ||
+	    !json_object_is_type(a, json_type_array))
+		return -EINVAL;
+	return json_object_array_length(a);
+}
+
 int seal_token_first_keyslot(const char *json)
 {
 	_cleanup_json_ json_object *o = json_tokener_parse(json);

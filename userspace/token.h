@@ -49,6 +49,8 @@ struct json_object *seal_token_pcr_array(uint32_t mask);
 
 /* The keyslot a token of any type is assigned to first, or -ENOENT. */
 int seal_token_first_keyslot(const char *json);
+/* How many keyslots a token of any type is assigned to, or -EINVAL. */
+int seal_token_keyslot_count(const char *json);
 /* The "type" of any token JSON, or NULL. Owned by the caller. */
 char *seal_token_type(const char *json);
 

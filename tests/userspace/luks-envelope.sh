@@ -5,9 +5,9 @@
 # remove-slot, the seal-tpm2 plugin under stock cryptsetup, volumes made by
 # cryptsetup luksFormat, and the passphrase prompt on a terminal.
 . "$(dirname "$0")/helpers/common.sh"
-require swtpm cryptsetup jq python3 unshare
+require swtpm cryptsetup jq python3 unshare strace
 
-ktap_begin 63
+ktap_begin 69
 img=$WORK/img
 printf 'first passphrase' >"$WORK/p1"
 printf 'second passphrase' >"$WORK/p2"
@@ -216,5 +216,103 @@ ktap_expect "prompt: new passphrase asked twice" 0 "passphrase enrolled in keysl
 printf 'one\ntwo\n' >"$WORK/answers"
 ktap_expect "prompt: differing new passphrases refused" 9 "the two entries differ" \
 	python3 "$HELPERS/pty-run.py" "$WORK/answers" "$SEALCTL" enroll "$img" passphrase --no-tokens -d "$WORK/p1"
+
+# Killed half-way. enroll and rotate-kek are killed (SIGKILL, which nothing can catch) at
+# their Nth write to the image: strace injects the signal as the write is entered, so that
+# write never happens. N runs over every STRIDE-th write (every write with SEAL_STRESS=1,
+# every fourth one otherwise) until a run completes unkilled; the image is restored before
+# each run. After each kill the header holds the old state or the new one (or, between a new
+# keyslot and the old one's removal, both): stock cryptsetup reads it, sealctl lists it, the
+# admin passphrase opens keyslot 0, and every seal-tpm2 token opens the keyslot it names with
+# its own secret (one that names a half-destroyed keyslot would spend the boot's one unseal,
+# PCR 15 moved, on a secret that opens nothing, and the next token would be refused).
+SECONDS=0
+cut=$WORK/cut
+cut_stride=$([ "${SEAL_STRESS:-}" = 1 ] && echo 1 || echo 4)
+swtpm_reboot # PCR 15 at its reset value: the tokens below unseal (seal-tpm-tool does not measure)
+
+# cut_opens KEYSLOT|any KEYFILE: stock cryptsetup opens KEYSLOT (or any keyslot) with KEYFILE
+cut_opens()
+{
+	local slot=()
+	[ "$1" = any ] || slot=(--key-slot "$1")
+	cryptsetup open --test-passphrase "${slot[@]}" --key-file "$2" "$cut" >/dev/null 2>&1
+}
+
+# cut_state: which KEK opens the volume now: "old", "new", "old+new", or what is wrong with the
+# header. CUT_OLD and CUT_NEW are the old and new passphrase files; without CUT_NEW, CUT_OLD is
+# the old tpm2 secret in hex and any other token's secret is new; with neither (enroll tpm2)
+# the old state is keyslot 0's passphrase with no token.
+cut_state()
+{
+	local json t k s old=0 new=0
+	json=$(cryptsetup luksDump --dump-json-metadata "$cut" 2>/dev/null) || { echo "luksDump fails"; return; }
+	[ -n "${CUT_OLD:-}" ] || [ "$(jq '.tokens | length' <<<"$json")" != 0 ] || old=1
+	"$SEALCTL" list "$cut" >/dev/null 2>&1 || { echo "sealctl list fails"; return; }
+	cut_opens 0 "$WORK/p1" || { echo "the admin passphrase does not open keyslot 0"; return; }
+	for t in $(jq -r '.tokens | to_entries[] | select(.value.type=="seal-tpm2") | .key' <<<"$json"); do
+		k=$(jq -r --arg t "$t" '.tokens[$t].keyslots[0] // "none"' <<<"$json")
+		s=$("$TOOL" unseal-token "$cut" "$t" 2>/dev/null)
+		cut_opens "$k" <(hex_to_b64 "$s") || { echo "token $t does not open keyslot $k"; return; }
+		[ -n "${CUT_NEW:-}" ] || if [ "$s" = "$CUT_OLD" ]; then old=1; else new=1; fi
+	done
+	if [ -n "${CUT_NEW:-}" ]; then
+		cut_opens any "$CUT_OLD" && old=1
+		cut_opens any "$CUT_NEW" && new=1
+	fi
+	case $old$new in 10) echo old ;; 01) echo new ;; 11) echo old+new ;; *) echo "no KEK opens it" ;; esac
+}
+
+# cut_strays: the keyslots besides 0 that no token names (with tpm2 KEKs only): a keyslot
+# added but killed before its token was written, which no one can open (not a failure:
+# libcryptsetup commits a keyslot and its token in two header writes)
+cut_strays()
+{
+	[ -z "${CUT_NEW:-}" ] || return
+	cryptsetup luksDump --dump-json-metadata "$cut" 2>/dev/null |
+		jq -r '([.tokens[].keyslots[]] + ["0"]) as $named | [.keyslots | keys[] |
+			select(. as $k | $named | index($k) | not)] | join(",")'
+}
+
+# cut_loop NAME "STATES" CMD...: CMD killed at its 1st, (1 + stride)th, ... write to $cut, each
+# time on a copy of $cut.orig, until it completes; after each kill the state is one of STATES,
+# and the run that completes leaves "new"
+cut_loop()
+{
+	local name=$1 allowed=$2 n=1 rc st strays kills=0 bad=0 states=
+	shift 2
+	while [ $n -le 500 ]; do
+		cp --sparse=always "$cut.orig" "$cut"
+		# in a subshell of its own, whose stderr takes bash's "Killed"
+		(strace -qq -o /dev/null -P "$cut" -e trace=write --inject=write:signal=KILL:when=$n \
+			"$@" >/dev/null 2>&1 </dev/null; exit $?) 2>/dev/null
+		rc=$?
+		st=$(cut_state)
+		[ $rc = 137 ] || break
+		kills=$((kills + 1))
+		states+=" $n:${st// /_}"
+		strays=$(cut_strays)
+		[ -z "$strays" ] || states+="(stray:$strays)"
+		[[ " $allowed " == *" $st "* ]] || { bad=$((bad + 1)); ktap_diag "$name: killed at write $n: $st"; }
+		n=$((n + cut_stride))
+	done
+	ktap_diag "$name: write:state after each kill:$states; unkilled at write $n: exit $rc, $st"
+	# at least 3 kills: the injection works, the loop is not vacuous
+	ktap_result "$name, killed at each of $kills writes (every ${cut_stride}): old or new state each time" \
+		"$([ $kills -ge 3 ] && [ $bad = 0 ] && echo 0 || echo 1)"
+	ktap_same "$name, not killed: completes with the new state" "$rc $st" "0 new"
+}
+
+new_image "$cut.orig"
+"$SEALCTL" format "$cut.orig" -d "$WORK/p1" >/dev/null 2>&1
+CUT_OLD=
+cut_loop "enroll tpm2" "old new" "$SEALCTL" enroll "$cut" tpm2 -d "$WORK/p1"
+"$SEALCTL" enroll "$cut.orig" tpm2 -d "$WORK/p1" >/dev/null 2>&1
+CUT_OLD=$("$TOOL" unseal-token "$cut.orig" 0)
+cut_loop "rotate-kek of a tpm2 keyslot" "old new old+new" "$SEALCTL" rotate-kek "$cut" -d "$WORK/p1"
+"$SEALCTL" enroll "$cut.orig" passphrase -d "$WORK/p1" --new-key-file "$WORK/p2" >/dev/null 2>&1
+CUT_OLD=$WORK/p2 CUT_NEW=$WORK/p3 cut_loop "rotate-kek of a passphrase keyslot" "old new old+new" \
+	"$SEALCTL" rotate-kek "$cut" 2 --no-tokens -d "$WORK/p2" --new-key-file "$WORK/p3"
+ktap_diag "the kills took $SECONDS s"
 
 ktap_end

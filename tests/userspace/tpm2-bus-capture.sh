@@ -7,10 +7,14 @@
 # code WOULD expose it, so this test can fail. The same proxy then plays an
 # active interposer that swallows PCR 15's extend and forges the TPM's answers
 # (PCR_Event, PCR_Read): the unsealed secret must be discarded unused.
+# Encrypted is not enough: a session that is not salted to a TPM key has a session key
+# anyone who saw the nonces on the bus can compute (nothing secret goes into it). Every
+# TPM2_StartAuthSession that enroll, open, the plugin and lock-tpm send must name a tpmKey
+# and carry an encryptedSalt; control: the plaintext variant's session fails that check.
 . "$(dirname "$0")/helpers/common.sh"
 require swtpm cryptsetup python3
 
-ktap_begin 33
+ktap_begin 38
 img=$WORK/img
 printf 'admin passphrase' >"$WORK/pass"
 swtpm_start
@@ -72,6 +76,15 @@ ktap_expect "the plugin measured its unseal: a second stock cryptsetup open is r
 	"PCR values differ from the sealed policy" \
 	with_plugin cryptsetup open -v --test-passphrase --token-only --token-type seal-tpm2 "$img"
 
+# salted CAPTURE: CAPTURE.sessions (the proxy's StartAuthSession log) lists one session or more,
+# each salted to a TPM key (tpmKey not TPM_RH_NULL, a non-empty encryptedSalt)
+salted()
+{
+	local log=$1.sessions
+	[ -s "$log" ] || { echo "no StartAuthSession"; return 1; }
+	! grep -v -E 'tpmKey=0x(8[0-9a-f]{7}) .*salt=[1-9]' "$log"
+}
+
 # the secret, read back directly (not through the proxy)
 swtpm_reboot
 secret=$("$TOOL" unseal-token "$img" 0)
@@ -83,6 +96,10 @@ ktap_result "captures are not empty" $?
 hits "enrollment capture: secret never in clear" "$WORK/enroll.cap" "$secret" zero
 hits "unseal capture: secret never in clear" "$WORK/unseal.cap" "$secret" zero
 hits "plugin unseal capture: secret never in clear" "$WORK/plugin.cap" "$secret" zero
+ktap_check "enrollment capture: every session salted to a TPM key" salted "$WORK/enroll.cap"
+ktap_check "unseal capture (unseal, PCR 15 extend): every session salted to a TPM key" \
+	salted "$WORK/unseal.cap"
+ktap_check "plugin unseal capture: every session salted to a TPM key" salted "$WORK/plugin.cap"
 
 # control: the same seal + unseal with plaintext sessions exposes the secret
 control=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
@@ -96,6 +113,8 @@ proxy_stop
 hits "control, encrypted sessions: secret not visible" "$WORK/encrypted.cap" "$control" zero
 hits "control, plaintext sessions: secret visible (the capture works)" \
 	"$WORK/plaintext.cap" "$control" some
+ktap_check_fails "control, plaintext sessions: an unsalted session seen (the salt check works)" \
+	salted "$WORK/plaintext.cap"
 
 # An active interposer that swallows PCR_Event and forges its success (drop-pcr-event), and
 # one that also forges PCR_Read to show PCR 15 moved (forge-pcr-read; a fresh one for each
@@ -161,7 +180,10 @@ ktap_expect "SIGTERM while the unseal is in flight: ... so the TPM refuses a sec
 	"PCR values differ" "$SEALCTL" open --test-passphrase --token-only "$img"
 swtpm_reboot
 
+proxy_start "$WORK/lock.cap"
 ktap_expect "lock-tpm extends PCR 15 on a TPM that takes it" 0 "" "$SEALCTL" lock-tpm test
+proxy_stop
+ktap_check "lock-tpm capture: its session salted to a TPM key" salted "$WORK/lock.cap"
 ktap_expect "after lock-tpm the token refuses (exit 12)" 12 "PCR values differ" \
 	"$SEALCTL" open --test-passphrase --token-only "$img"
 ktap_expect "lock-tpm: a bad reason is a usage error (exit 2)" 2 "invalid reason" \

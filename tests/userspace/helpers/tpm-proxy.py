@@ -9,6 +9,12 @@ control channel), forwards each connection to SWTPM_PORT / SWTPM_PORT+1 and
 appends every byte, in both directions, to CAPTURE_FILE. Writes READY_FILE
 once listening. Runs until killed. Loopback only.
 
+Each TPM2_StartAuthSession on the command channel is also written as a line
+to CAPTURE_FILE.sessions:
+    StartAuthSession tpmKey=0xHANDLE bind=0xHANDLE salt=BYTES type=TYPE
+tpmKey 0x40000007 (TPM_RH_NULL) with salt=0 is an unsalted session, whose
+session key an observer of the bus can compute from the nonces it saw.
+
 MODE plays an active interposer on the command channel:
 
 drop-pcr-event  every TPM2_PCR_Event is swallowed (the TPM never sees it) and
@@ -36,6 +42,8 @@ import time
 TPM2_CC_PCR_EVENT = 0x13C
 TPM2_CC_PCR_READ = 0x17E
 TPM2_CC_UNSEAL = 0x15E
+TPM2_CC_START_AUTH_SESSION = 0x176
+SESSION_TYPES = {0: "hmac", 1: "policy", 3: "trial"}
 UNSEAL_HOLD_SECONDS = 3
 TPM2_ST_SESSIONS = 0x8002
 TPM2_RS_PW = 0x40000009
@@ -154,20 +162,38 @@ def rewrite_pcr_read(response, shown):
     return response[:off + 2] + real + response[off + 34:]
 
 
-def pump_commands_forging(client, upstream, capture, mode, swallowed, ready):
-    """One command, one answer, PCR_Event and PCR_Read forged as MODE says."""
+def start_auth_session(command):
+    """A StartAuthSession command's handles, encryptedSalt size and session type."""
+    tag = struct.unpack(">H", command[:2])[0]
+    tpm_key, bind = struct.unpack(">II", command[10:18])
+    off = 18
+    if tag == TPM2_ST_SESSIONS:
+        off += 4 + struct.unpack(">I", command[off:off + 4])[0]
+    off += 2 + struct.unpack(">H", command[off:off + 2])[0]     # nonceCaller
+    salt = struct.unpack(">H", command[off:off + 2])[0]         # encryptedSalt
+    off += 2 + salt
+    kind = SESSION_TYPES.get(command[off], hex(command[off]))
+    return "StartAuthSession tpmKey=0x%08x bind=0x%08x salt=%d type=%s\n" % (
+        tpm_key, bind, salt, kind)
+
+
+def pump_commands(client, upstream, capture, mode, swallowed, ready):
+    """One command, one answer; PCR_Event and PCR_Read forged as MODE says."""
     try:
         while True:
             command = recv_message(client)
             record(capture, command)
             cc = struct.unpack(">I", command[6:10])[0]
+            if cc == TPM2_CC_START_AUTH_SESSION:
+                with lock, open(capture.name + ".sessions", "a") as log:
+                    log.write(start_auth_session(command))
             if mode == "hold-unseal":
                 upstream.sendall(command)
                 response = recv_message(upstream)
                 if cc == TPM2_CC_UNSEAL:
                     open(ready + ".unseal", "w").close()
                     time.sleep(UNSEAL_HOLD_SECONDS)
-            elif cc == TPM2_CC_PCR_EVENT and mode != "tamper-pcr-read":
+            elif cc == TPM2_CC_PCR_EVENT and mode in ("drop-pcr-event", "forge-pcr-read"):
                 handle = struct.unpack(">I", command[10:14])[0]
                 response, event = forged_pcr_event(command)
                 if handle == FORGED_PCR:
@@ -192,8 +218,8 @@ def serve(listener, upstream_port, capture, mode, ready):
     while True:
         client, _ = listener.accept()
         upstream = socket.create_connection((HOST, upstream_port))
-        if mode:
-            threading.Thread(target=pump_commands_forging,
+        if mode is not None:
+            threading.Thread(target=pump_commands,
                              args=(client, upstream, capture, mode, swallowed, ready),
                              daemon=True).start()
             continue
@@ -215,7 +241,7 @@ def main():
         s.bind((HOST, listen + offset))
         s.listen(8)
         t = threading.Thread(target=serve,
-                             args=(s, upstream + offset, capture, mode if offset == 0 else "",
+                             args=(s, upstream + offset, capture, mode if offset == 0 else None,
                                    ready),
                              daemon=True)
         t.start()
