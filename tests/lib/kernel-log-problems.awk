@@ -76,6 +76,12 @@ rcu_stall {
 			sub(/^rcu:[[:space:]]+/, "", lockup_cpu)
 			sub(/-.*/, "", lockup_cpu)
 		}
+		# no stalled CPU named: the grace-period kthread starved on ->cpu=N
+		if (lockup_cpu == "?" && msg ~ /kthread starved for [0-9]+ jiffies!.*->cpu=[0-9]+/) {
+			lockup_cpu = msg
+			sub(/.*->cpu=/, "", lockup_cpu)
+			sub(/[^0-9].*/, "", lockup_cpu)
+		}
 		if (msg ~ /\[dm_seal\]/)
 			lockup_ours = 1
 		next

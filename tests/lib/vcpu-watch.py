@@ -32,6 +32,9 @@ REPORT = re.compile(r"soft lockup - CPU#(\d+) stuck for (\d+)s!")
 RCU_REPORT = re.compile(r"rcu: INFO: rcu_[a-z]+ (self-)?detected stalls? on CPU")
 RCU_CPU = re.compile(r"rcu:\s+(\d+)-")
 RCU_JIFFIES = re.compile(r"\bt=(\d+) jiffies")
+# A report whose CPUs all passed their quiescent states names no stalled CPU: the
+# grace-period kthread itself did not run, on the CPU this line names.
+RCU_KTHREAD_CPU = re.compile(r"kthread starved for \d+ jiffies!.*->cpu=(\d+)")
 
 
 def guest_hz(pid):
@@ -97,7 +100,7 @@ def record(verdicts, samples, cpu, stuck):
 def main():
     pid, console, verdicts = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     hz = guest_hz(pid)
-    rcu = None  # an RCU stall report being read: [cpu or None]
+    rcu = None  # an RCU stall report being read: [cpu or None, seconds or None]
     samples = collections.deque()
     offset = 0
     pending = ""
@@ -120,29 +123,36 @@ def main():
         *lines, pending = pending.split("\n")
         for line in lines:
             if rcu is not None:
-                m = RCU_CPU.search(line)
+                m = RCU_CPU.search(line) or RCU_KTHREAD_CPU.search(line)
                 if m and rcu[0] is None:
                     rcu[0] = int(m.group(1))
                 m = RCU_JIFFIES.search(line)
                 if m:
-                    stuck = round(int(m.group(1)) / hz) if hz else None
-                    record(verdicts, samples, rcu[0], stuck)
+                    rcu[1] = round(int(m.group(1)) / hz) if hz else None
+                    timed = True
+                else:
+                    timed = rcu[1] is not None
+                # recorded once both are known, or when the report's rcu: lines end
+                if timed and (rcu[0] is not None or "rcu:" not in line):
+                    record(verdicts, samples, rcu[0], rcu[1])
                     rcu = None
+                    continue
+                if timed:
                     continue
             if RCU_REPORT.search(line):
                 if rcu is not None:
-                    record(verdicts, samples, rcu[0], None)
-                rcu = [None]
+                    record(verdicts, samples, rcu[0], rcu[1])
+                rcu = [None, None]
                 continue
             m = REPORT.search(line)
             if m:
                 if rcu is not None:
-                    record(verdicts, samples, rcu[0], None)
+                    record(verdicts, samples, rcu[0], rcu[1])
                     rcu = None
                 record(verdicts, samples, int(m.group(1)), int(m.group(2)))
         if not alive:
             if rcu is not None:
-                record(verdicts, samples, rcu[0], None)
+                record(verdicts, samples, rcu[0], rcu[1])
             return
         time.sleep(PERIOD)
 

@@ -37,7 +37,7 @@ judged()
 	fi
 }
 
-ktap_begin 14
+ktap_begin 17
 report "$tmp/log" 0 22 "clear_huge_page+0x10/0x20"
 judged "a lockup outside dm-seal while the host ran the vCPU most of the time counts" \
 	$'cpu 0 stuck 22 ran 15.0 waited 1.0\n' '^problem: .*CPU#0 stuck for 22s.*ran vCPU 0 for 15.0 s'
@@ -118,4 +118,31 @@ sed -i 's/seal_convert+0x80\/0x1a0 \[dm_seal\]/text_poke_bp_batch+0xbe\/0x300/' 
 got=$(awk -f "$SEAL_ROOT/tests/lib/kernel-log-problems.awk" "$tmp/dmesg")
 ktap_same "in the guest, an RCU stall outside dm-seal is left to the host, and ends where its dumps end" \
 	"$got" "host-judged: 1 0 - rcu: INFO: rcu_preempt self-detected stall on CPU"
+
+# A report that names no stalled CPU: every CPU passed its quiescent state, but the
+# grace-period kthread, runnable on ->cpu=1, did not run for 14844 jiffies (a make check
+# beside four other guests on 2 cores, 6.12). The CPU to measure is that one.
+cat > "$tmp/log" <<'REPORT'
+[  417.928734] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:
+[  417.949852] rcu: 	(detected by 1, t=15008 jiffies, g=33197, q=35 ncpus=2)
+[  417.950571] rcu: All QSes seen, last rcu_preempt kthread activity 14844 (4294996784-4294981940), jiffies_till_next_fqs=1, root ->qsmask 0x0
+[  417.951589] rcu: rcu_preempt kthread starved for 14844 jiffies! g33197 f0x2 RCU_GP_WAIT_FQS(5) ->state=0x0 ->cpu=1
+[  417.952282] rcu: 	Unless rcu_preempt kthread gets sufficient CPU time, OOM is now expected behavior.
+[  417.958960] rcu: RCU grace-period kthread stack dump:
+[  417.959553] task:rcu_preempt     state:R  running task     stack:0     pid:19    tgid:19    ppid:2      flags:0x00004000
+[  417.960770] Call Trace:
+[  417.986365]  <TASK>
+[  417.988553]  schedule_timeout+0x9e/0x170
+[  417.988823]  </TASK>
+[  418.113899] 00:03: ttyS0 at I/O 0x3f8 (irq = 4, base_baud = 115200) is a 16550A
+REPORT
+got=$(awk -f "$SEAL_ROOT/tests/lib/kernel-log-problems.awk" "$tmp/log")
+ktap_same "an RCU stall that names no CPU is judged on the CPU its grace-period kthread starved on" \
+	"$got" "host-judged: 1 1 - rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"
+# the host side: vcpu-watch.py, with a QEMU that has already exited, reads the same CPU
+: > "$tmp/verdicts"
+python3 "$SEAL_ROOT/tests/lib/vcpu-watch.py" 999999999 "$tmp/log" "$tmp/verdicts"
+ktap_same "the host's watcher measures that CPU too" "$(cut -d' ' -f1-2 "$tmp/verdicts")" "cpu 1"
+judged "... and excuses it when the host ran that vCPU a fraction of the time" \
+	$'cpu 1 stuck 59 ran 13.0 waited 45.0\n' '^excused: rcu: INFO: rcu_preempt detected stalls on CPUs/tasks: .*ran vCPU 1 for 13.0 s'
 ktap_end
