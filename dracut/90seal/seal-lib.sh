@@ -312,18 +312,31 @@ seal_console_tty()
 	fi
 }
 
+# seal_uptime_cs: the time since boot in hundredths of a second.
+seal_uptime_cs()
+{
+	local _up _rest
+	read -r _up _rest < /proc/uptime
+	_up=${_up%.*}${_up#*.}
+	# no leading zero, which sh arithmetic would read as octal
+	_up=${_up#"${_up%%[!0]*}"}
+	echo "${_up:-0}"
+}
+
 # seal_tpm_wait SECONDS: load the TPM drivers (a no-op when they are built in) and wait up
 # to SECONDS for /dev/tpmrm0; fails if it did not appear. bookworm's systemd 252 has no
-# tpm2.target to order after, so both initramfs flavours poll.
+# tpm2.target to order after, so both initramfs flavours poll. The bound is on the clock,
+# not on a count of polls: on a slow or busy machine each poll's sleep took several times
+# its 0.1 s, and a 60 s wait lasted minutes.
 seal_tpm_wait()
 {
-	local _i=0
+	local _end
 	[ -e /dev/tpmrm0 ] && return 0
+	_end=$(($(seal_uptime_cs) + $1 * 100))
 	modprobe -q tpm_tis 2>/dev/null
 	modprobe -q tpm_crb 2>/dev/null
-	while [ ! -e /dev/tpmrm0 ] && [ $_i -lt $(($1 * 10)) ]; do
+	while [ ! -e /dev/tpmrm0 ] && [ "$(seal_uptime_cs)" -lt $_end ]; do
 		sleep 0.1
-		_i=$((_i + 1))
 	done
 	[ -e /dev/tpmrm0 ]
 }
