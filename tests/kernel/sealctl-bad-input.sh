@@ -4,7 +4,9 @@
 # in use (by a seal or another mapping), the device held exclusively so the table load
 # fails, the keyring over quota, close of a busy, foreign or missing mapping, format of a
 # device in use. Each case checks the one-line message, the exit code (sealctl(8)), that no
-# mapping and no keyring key is left, and whether the TPM secret was unsealed (PCR 15).
+# mapping and no keyring key is left, and whether the TPM secret was unsealed (PCR 15). A
+# failed open (the TPM refusing, a wrong key file) writes nothing: the LUKS2 header is
+# byte-identical.
 # vm-options: --tpm --scratch 64
 # vm-timeout: 900
 # check-kernels: 6.1
@@ -12,7 +14,7 @@
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
 
-ktap_begin 41
+ktap_begin 44
 dev=/dev/vda
 printf 'right passphrase' > "$work/pass"
 for n in v w z; do dm_track $n; done
@@ -58,9 +60,16 @@ else
 	ktap_fail "the unsealed secret was measured away (PCR 15 moved)"
 fi
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
+head -c 16M "$dev" > "$work/hdr" # the LUKS2 header: the data starts at 16 MiB
 ktap_expect "after that, the TPM refuses: exit 12" 12 "PCR values differ from the sealed policy" \
 	setsid -w "$SEALCTL" open "$dev" v
 nothing_left "PCR mismatch" "$before"
+printf 'wrong passphrase' > "$work/wrong"
+ktap_expect "a wrong key file: exit 9" 9 "^sealctl: $dev: no keyslot accepts" \
+	"$SEALCTL" open "$dev" v --no-tokens -d "$work/wrong"
+nothing_left "wrong key file" "$before" v
+ktap_check "after the failed opens the LUKS2 header (16 MiB) is byte-identical" \
+	cmp -n $((16 << 20)) "$work/hdr" "$dev"
 
 ktap_check "open with the key file" "$SEALCTL" open "$dev" v --no-tokens -d "$work/pass"
 pcr15=$(pcr 15)
