@@ -4,15 +4,52 @@
 # in use (by a seal or another mapping), the device held exclusively so the table load
 # fails, the keyring over quota, close of a busy, foreign or missing mapping, format of a
 # device in use. Each case checks the one-line message, the exit code (sealctl(8)), that no
-# mapping and no keyring key is left, and whether the TPM secret was unsealed (PCR 15).
+# mapping and no keyring key is left, and whether the TPM secret was unsealed (PCR 15). A
+# failed open (the TPM refusing, a wrong key file) writes nothing: the LUKS2 header is
+# byte-identical. status and open run under the process hygiene (section 8 says what it
+# denies to whom): while each holds a secret, every mapping of it is mlock'ed and no process
+# without CAP_SYS_PTRACE can ptrace it or read its memory.
 # vm-options: --tpm --scratch 64
 # vm-timeout: 900
 # check-kernels: 6.1
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/kernel/sealctl-common.sh"
+HELD=$SEAL_ROOT/tests/lib/held-probe.py
+NO_PTRACE=(setpriv --inh-caps=-sys_ptrace --bounding-set=-sys_ptrace)
+AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
-ktap_begin 41
+# control SETPRIV...: start a dumpable process (sleep) under the same setpriv as the sealctl
+# to be held, as $ctl, for held-probe.py --control (section 8 says why).
+control()
+{
+	"$@" sleep 60 &
+	ctl=$!
+	on_exit "kill $ctl 2>/dev/null"
+	for _ in $(seq 100); do
+		[ "$(cat "/proc/$ctl/comm" 2>/dev/null)" = sleep ] && return
+		sleep 0.05
+	done
+}
+
+# hygiene NAME OUT [locked]: the checks on the report OUT of held-probe.py, which held a
+# sealctl while it waited with a secret or a table: the prober traces and reads the control
+# $ctl, but cannot ptrace sealctl nor open its memory, and (locked) every mapping of sealctl
+# is mlock'ed.
+hygiene()
+{
+	kill "$ctl"
+	wait "$ctl" 2>/dev/null
+	ktap_diag "$1: $(grep -E '^(held:|control|probe) ' <<<"$2" | tr '\n' ' ')"
+	ktap_same "$1: the control, a dumpable process, is traced and read" \
+		"$(grep '^control ' <<<"$2" | tr '\n' ' ')" "control ptrace OK control mem OK "
+	[ -z "${3:-}" ] || ktap_check "$1: every mapping of sealctl is mlock'ed (mlockall)" \
+		grep -qE '^held: .* unlocked 0( |$)' <<<"$2"
+	ktap_check "$1: ptrace attach is refused (EPERM)" grep -qx 'probe ptrace EPERM' <<<"$2"
+	ktap_check "$1: /proc/PID/mem is refused (EACCES)" grep -qx 'probe mem EACCES' <<<"$2"
+}
+
+ktap_begin 59
 dev=/dev/vda
 printf 'right passphrase' > "$work/pass"
 for n in v w z; do dm_track $n; done
@@ -58,9 +95,16 @@ else
 	ktap_fail "the unsealed secret was measured away (PCR 15 moved)"
 fi
 load_seal || { ktap_fail "dm-seal.ko loads"; ktap_end; }
+head -c 16M "$dev" > "$work/hdr" # the LUKS2 header: the data starts at 16 MiB
 ktap_expect "after that, the TPM refuses: exit 12" 12 "PCR values differ from the sealed policy" \
 	setsid -w "$SEALCTL" open "$dev" v
 nothing_left "PCR mismatch" "$before"
+printf 'wrong passphrase' > "$work/wrong"
+ktap_expect "a wrong key file: exit 9" 9 "^sealctl: $dev: no keyslot accepts" \
+	"$SEALCTL" open "$dev" v --no-tokens -d "$work/wrong"
+nothing_left "wrong key file" "$before" v
+ktap_check "after the failed opens the LUKS2 header (16 MiB) is byte-identical" \
+	cmp -n $((16 << 20)) "$work/hdr" "$dev"
 
 ktap_check "open with the key file" "$SEALCTL" open "$dev" v --no-tokens -d "$work/pass"
 pcr15=$(pcr 15)
@@ -139,6 +183,11 @@ case $out in
 *"$hexkey"* | *"${hexkey:0:32}"*) ktap_fail "status of a dm-crypt mapping prints no key" "$out" ;;
 *) ktap_pass "status of a dm-crypt mapping prints no key" ;;
 esac
+# That table passes through status: held while it writes its refusal to a full pipe.
+control "${NO_PTRACE[@]}"
+out=$(python3 -S "$HELD" --as no-ptrace --control "$ctl" pipe "${NO_PTRACE[@]}" "$SEALCTL" status z)
+ktap_same "status of a dm-crypt mapping, held at its output: exit 18" $? 18
+hygiene "status of a dm-crypt mapping, held" "$out" locked
 dmsetup remove z
 
 # 7. format of a device in use: refused before any prompt, nothing written. A mounted file
@@ -158,5 +207,38 @@ umount "$work/mnt"
 ktap_same "the file system is still ext4 (blkid)" "$(blkid -p -o value -s TYPE /dev/mapper/w)" ext4
 ktap_check "... and fsck finds it clean" fsck.ext4 -n -f /dev/mapper/w
 ktap_check "close" "$SEALCTL" close w
+
+# 8. What the process hygiene denies. Before it touches a key or a table, sealctl makes itself
+# non-dumpable (process_hygiene()); the kernel then refuses ptrace attach and /proc/PID/mem
+# to every process without CAP_SYS_PTRACE (in sealctl's user namespace), whatever its uid:
+#  - root without CAP_SYS_PTRACE (a service whose capabilities are bounded): refused. A
+#    dumpable process whose capabilities are a subset of its own it traces and reads (the
+#    control, started under the same setpriv as sealctl); so sealctl runs without
+#    CAP_SYS_PTRACE here too, since else the capability check alone would refuse and the
+#    test would prove nothing.
+#  - a non-root user: refused for the sealctl that user runs (open --test-passphrase of an
+#    image of theirs), which without the hygiene is theirs to trace (the control);
+#    a sealctl run by root is refused to them by the uid check, dumpable or not.
+#  - root with CAP_SYS_PTRACE (a full root shell): not refused, nor can sealctl refuse it
+#    (such root may load a module); kernel.yama.ptrace_scope=3 refuses it ptrace too.
+# Held while it waits for its key file on a FIFO (past the hygiene: the process stays
+# non-dumpable to its end). The FIFOs and the image are in a directory the user can reach.
+mkdir -m 755 "$work/user"
+chmod 711 "$work"
+control "${NO_PTRACE[@]}"
+out=$(python3 -S "$HELD" --as no-ptrace --control "$ctl" fifo "$work/user/kf" "$work/pass" \
+	"${NO_PTRACE[@]}" "$SEALCTL" open "$dev" w --no-tokens -d "$work/user/kf")
+ktap_same "open with its key file on a FIFO, held at the read: exit 0" $? 0
+hygiene "open, held" "$out" locked
+ktap_check "close" "$SEALCTL" close w
+cp "$work/hdr" "$work/user/image"
+truncate -s 17M "$work/user/image"
+chmod 644 "$work/user/image"
+control "${AS_NOBODY[@]}"
+out=$(python3 -S "$HELD" --as nobody --control "$ctl" fifo "$work/user/kf2" "$work/pass" \
+	"${AS_NOBODY[@]}" "$SEALCTL" open --test-passphrase --no-tokens -d "$work/user/kf2" \
+	"$work/user/image")
+ktap_same "a user's open --test-passphrase of an image of theirs, held at the read: exit 0" $? 0
+hygiene "a user's open --test-passphrase, held" "$out"
 
 ktap_end

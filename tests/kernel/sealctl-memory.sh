@@ -133,7 +133,7 @@ none()
 # as root), not through the pty master: its write buffer (tty->write_buf) keeps what was
 # written unwiped, a copy a console keyboard never makes.
 cat > "$work/drive.py" <<'PY'
-import fcntl, os, select, signal, sys, termios, time
+import fcntl, importlib.util, os, select, signal, sys, termios, time
 var, action = sys.argv[1], sys.argv[2]
 masked = bytes.fromhex(os.environ.pop(var, ""))
 master, slave = os.openpty()
@@ -149,14 +149,10 @@ if pid == 0:
 def inspect():
     status = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status"))
     kb = lambda k: int(status[k].split()[0])
-    unlocked, name = [], None
-    for line in open(f"/proc/{pid}/smaps"):
-        f = line.split()
-        if "-" in f[0] and not f[0].endswith(":"):
-            name = f[5] if len(f) > 5 else "[anon " + f[0] + "]"
-        elif f[0] == "VmFlags:" and "lo" not in f[1:] and \
-                name not in ("[vdso]", "[vvar]", "[vsyscall]"):
-            unlocked.append(name)
+    spec = importlib.util.spec_from_file_location("held_probe", os.environ["HELD_PROBE"])
+    held_probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(held_probe)
+    unlocked = held_probe.unlocked_mappings(pid)
     core = [l.split()[4] for l in open(f"/proc/{pid}/limits") if l.startswith("Max core")]
     print(f"inspect: VmLck {kb('VmLck')} VmSize {kb('VmSize')} VmRSS {kb('VmRSS')} "
           f"unlocked {len(unlocked)} core-limit {core[0]} {' '.join(unlocked[:8])}")
@@ -197,7 +193,7 @@ if sys.argv[2] == "quit":
     sys.exit(0)
 sys.exit(os.waitstatus_to_exitcode(status))
 PY
-drive() { python3 "$work/drive.py" "$@" 2>&1; }
+drive() { HELD_PROBE=$SEAL_ROOT/tests/lib/held-probe.py python3 "$work/drive.py" "$@" 2>&1; }
 
 # Control: a random marker written to a tmpfs file must be found (in the dump after open).
 head -c 48 /dev/urandom > /tmp/marker
