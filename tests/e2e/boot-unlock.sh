@@ -180,7 +180,7 @@ case2()
 
 # Typed in the emergency shell (short: the console is 80 columns wide): the guest's CPU
 # tick counters 5 s apart, from its own view, which does not depend on how loaded the host is.
-IDLE_PROBE='for i in 1 2; do read -r l </proc/stat; echo "$l"; sleep 5; done'
+IDLE_PROBE='for s in 5 0; do read -r l </proc/stat; echo "$l"; sleep $s; done'
 
 # busy_ticks LOG: "BUSY TOTAL" between the two "cpu " lines the probe printed
 busy_ticks()
