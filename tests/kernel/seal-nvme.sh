@@ -53,18 +53,21 @@ dd if=/dev/urandom of=/dev/mapper/nv-seal bs=1M count=64 status=none
 dd if=/dev/urandom of=/dev/mapper/nv-linear bs=1M count=64 status=none
 
 # within_factor NAME FIO-ARGS...: seal's read rate is at least an eighth of dm-linear's, the
-# better of two runs each, alternated: on a loaded host one 4 s run may be starved. Under
-# TCG the cipher is emulated (on a quiet host seal ran at 0.56x); a polled request left
-# to time out gives 0.
+# better of two runs each, alternated: on a loaded host one 4 s run may be starved. The
+# second pair runs only when the first misses the bound (the best of two cannot then do
+# worse). Under TCG the cipher is emulated (on a quiet host seal ran at 0.56x); a polled
+# request left to time out gives 0.
 within_factor()
 {
-	local name=$1 seal=0 linear=0 n
+	local name=$1 seal=0 linear=0 n runs=0
 	shift
-	for _ in 1 2; do
+	while [ $runs -lt 2 ]; do
+		runs=$((runs + 1))
 		n=$(iops /dev/mapper/nv-linear "$@"); [ "$n" -gt "$linear" ] && linear=$n
 		n=$(iops /dev/mapper/nv-seal "$@"); [ "$n" -gt "$seal" ] && seal=$n
+		[ "$linear" -gt 0 ] && [ $((seal * 8)) -ge "$linear" ] && break
 	done
-	ktap_diag "$name: dm-linear $linear IOPS, seal $seal IOPS (best of 2)"
+	ktap_diag "$name: dm-linear $linear IOPS, seal $seal IOPS (best of $runs)"
 	[ "$linear" -gt 0 ] || { ktap_fail "$name: dm-linear ran (the probe works)"; return; }
 	ktap_result "$name: seal within a factor of 8 of dm-linear" "$([ $((seal * 8)) -ge "$linear" ]; echo $?)"
 }
@@ -84,16 +87,24 @@ ktap_check "io_uring --hipri 4k random writes at queue depth 8, read back and ve
 status() { dmsetup status "$1" | awk '{ print $5, $6, $7, $8 }'; }
 
 # The cipher may call itself (a SIMD wrapper calls its inner driver): calls per sector
-# from a write that cannot be refused (a synchronous one, not REQ_NOWAIT).
-baseline=$(bpf_count crypto_skcipher_encrypt dd if=/dev/zero of=/dev/mapper/nv-seal bs=1M \
-	count=1 oflag=direct)
+# from a write that cannot be refused (a synchronous one, not REQ_NOWAIT), phase 0; then,
+# after a marker (kill(2) of signal 0 to pid 2147483646) moves the count to phase 1, the
+# io_uring writes. One bpftrace for both: compiling and attaching one takes tens of
+# seconds under TCG.
+counts=$(bpf_around '
+kprobe:crypto_skcipher_encrypt { @n[@phase] = count(); }
+tracepoint:syscalls:sys_enter_kill /args->pid == 2147483646 && args->sig == 0/ { @phase = 1; }' \
+	@n sh -c 'dd if=/dev/zero of=/dev/mapper/nv-seal bs=1M count=1 oflag=direct status=none
+	echo 128 > /sys/block/nvme0n1/queue/max_sectors_kb
+	dmsetup status nv-seal > /run/nv-before
+	kill -0 2147483646 2>/dev/null
+	fio --name=big --filename=/dev/mapper/nv-seal --direct=1 --ioengine=io_uring \
+		--rw=write --bs=1M --iodepth=4 --size=16M')
+baseline=$(sed -n 's/^@n\[0\]: //p' <<<"$counts")
+encrypted=$(sed -n 's/^@n\[1\]: //p' <<<"$counts")
 per_sector=$((${baseline:-0} / 2048))
 ktap_diag "a synchronous 1 MiB write: ${baseline:-no} encryption calls, $per_sector per sector"
-
-echo 128 > /sys/block/nvme0n1/queue/max_sectors_kb
-read -r _ written _ _ < <(status nv-seal)
-encrypted=$(bpf_count crypto_skcipher_encrypt fio --name=big --filename=/dev/mapper/nv-seal \
-	--direct=1 --ioengine=io_uring --rw=write --bs=1M --iodepth=4 --size=16M)
+written=$(awk '{ print $6 }' /run/nv-before)
 if [ "$per_sector" -gt 0 ]; then
 	ktap_same "16 MiB of 1 MiB io_uring writes over 128 KiB requests: each sector encrypted once" \
 		"$((${encrypted:-0} / per_sector)) sectors" "$((16 * 2048)) sectors"

@@ -13,8 +13,8 @@
 # only after it has detached every probe, and under TCG on a loaded host detaching a kprobe
 # (an ftrace update and an RCU-tasks grace period) took more than a minute: a CI run lost
 # its counts that way. So a marker probe prints the maps while everything is still attached
-# (a kill(2) of signal 0 to a pid that cannot exist), and bpftrace is then left to detach
-# and exit in the background; the next bpf_around waits for that first.
+# (a kill(2) of signal 0 to a pid that cannot exist), and bpftrace is then killed and left
+# to detach and exit in the background; the next bpf_around waits for that first.
 #
 # bpftrace prints "Attaching N probes" before it attaches them: under TCG a command
 # started on that line ran before its kprobe existed and was counted as 0 calls. BEGIN
@@ -34,16 +34,16 @@ bpf_wait_line()
 	grep -q "$2" "$1"
 }
 
-# bpf_reap: an earlier bpftrace still detaching would slow this one's attach (bpf_around
-# runs in a command substitution, so it is found by name); give it five minutes, then kill it.
+# bpf_reap: an earlier bpftrace still exiting would slow this one's attach (bpf_around runs
+# in a command substitution, so it is found by name): wait for it, two minutes of the clock
+# at most (a count of polls is no bound under TCG, where each pgrep takes a second).
 bpf_reap()
 {
-	local i
-	for ((i = 0; i < 3000; i++)); do
-		pgrep -x bpftrace >/dev/null || return 0
-		sleep 0.1
+	local end=$((SECONDS + 120))
+	while pgrep -x bpftrace >/dev/null && [ $SECONDS -lt $end ]; do
+		sleep 0.2
 	done
-	pkill -KILL -x bpftrace
+	return 0
 }
 
 bpf_around()
@@ -84,7 +84,9 @@ tracepoint:syscalls:sys_enter_kill /args->pid == $BPF_MARK_PID && args->sig == 0
 		rm -f "$out"
 		return 1
 	fi
-	kill -INT $pid 2>/dev/null
+	# Its maps are read: nothing it would print at exit is wanted, and a SIGINT was seen to
+	# leave it exiting for minutes.
+	kill -KILL $pid 2>/dev/null
 	sed -n '/^bpf-ready/,/^bpf-done/p' "$out" | grep -v -e '^bpf-ready' -e '^bpf-done' -e '^$'
 	rm -f "$out"
 }
