@@ -120,7 +120,6 @@ static enum seal_exit status_mapping(const struct seal_opts *o, const char *name
 {
 	_cleanup_json_ json_object *root = json_object_new_object();
 	struct dm_mapping m;
-	enum seal_exit e;
 	int r;
 
 	r = dm_query(name, &m);
@@ -129,11 +128,16 @@ static enum seal_exit status_mapping(const struct seal_opts *o, const char *name
 			    r == -ENODEV ? "no driver in this kernel" : strerror(-r));
 	if (!m.exists)
 		return fail(SEAL_EXIT_NO_DEVICE, name, "no such mapping or device");
-	/* another target's table may carry its key (dm-crypt plain, LUKS1, no keyring) */
+	/*
+	 * another target's table may carry its key (dm-crypt plain, LUKS1, no keyring):
+	 * wiped before the refusal is printed, which may block on a full stderr
+	 */
 	if (strcmp(m.target, SEAL_DM_TARGET)) {
-		e = fail(SEAL_EXIT_REFUSED, name, "not a seal mapping (target %s)", m.target);
+		char target[sizeof(m.target)];
+
+		memcpy(target, m.target, sizeof(target));
 		dm_mapping_clear(&m);
-		return e;
+		return fail(SEAL_EXIT_REFUSED, name, "not a seal mapping (target %s)", target);
 	}
 	json_object_object_add(root, "name", json_object_new_string(name));
 	json_object_object_add(root, "uuid", json_object_new_string(m.uuid));

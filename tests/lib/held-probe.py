@@ -6,10 +6,13 @@ held-probe.py [--as WHO] [--control PID] fifo FILE SECRET CMD...
     make FILE a FIFO and run CMD, which is to read it as its key file; once CMD
     has opened it (so it is past its start-up and waits for the key), look at it
     (below), then write SECRET's contents into the FIFO and close it.
-held-probe.py [--as WHO] [--control PID] pipe CMD...
+held-probe.py [--as WHO] [--control PID] [--search FILE] pipe CMD...
     run CMD with stdout and stderr on a pipe that is already full; once CMD is
     blocked writing to it (its wchan is [anon_]pipe_write), look at it, then drain it.
 Either way: CMD's own output follows, then the exit code is CMD's.
+With --search FILE, also counts the copies of FILE's text (a hex key), as text and as the
+bytes it spells, in CMD's readable memory, read as this process (root with CAP_SYS_PTRACE):
+    held: copies N
 
 "Look at it" prints, as this process (root):
     held: VmLck N VmSize N unlocked N [MAPPING...]
@@ -115,12 +118,34 @@ def unlocked_mappings(pid):
     return unlocked
 
 
-def look(pid, who, control):
+def copies(pid, text):
+    """How many times text, or the bytes its hex spells, is in PID's readable memory."""
+    needles, n = (text, bytes.fromhex(text.decode())), 0
+    fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+    try:
+        for line in open(f"/proc/{pid}/maps"):
+            f = line.split()
+            if f[1][0] != "r" or (len(f) > 5 and f[5] in ("[vvar]", "[vsyscall]")):
+                continue
+            start, end = (int(x, 16) for x in f[0].split("-"))
+            try:
+                data = os.pread(fd, end - start, start)
+            except OSError:
+                continue
+            n += sum(data.count(x) for x in needles)
+    finally:
+        os.close(fd)
+    return n
+
+
+def look(pid, who, control, search=None):
     status = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status"))
     kb = lambda k: int(status[k].split()[0])
     unlocked = unlocked_mappings(pid)
     print(f"held: VmLck {kb('VmLck')} VmSize {kb('VmSize')} unlocked {len(unlocked)}",
           " ".join(unlocked[:8]))
+    if search:
+        print(f"held: copies {copies(pid, open(search, 'rb').read().strip())}")
     probe(pid, who, control)
 
 
@@ -185,7 +210,7 @@ def hold_fifo(who, control, path, secret, cmd):
     return child.wait()
 
 
-def hold_pipe(who, control, cmd):
+def hold_pipe(who, control, cmd, search=None):
     r, w = os.pipe()
     fcntl.fcntl(w, fcntl.F_SETFL, os.O_NONBLOCK)
     for chunk in (4096, 1):
@@ -205,7 +230,7 @@ def hold_pipe(who, control, cmd):
             return False
 
     if wait_until(blocked, child, "blocked writing its output"):
-        look(child.pid, who, control)
+        look(child.pid, who, control, search)
     out = b""
     while data := os.read(r, 65536):
         out += data
@@ -214,10 +239,12 @@ def hold_pipe(who, control, cmd):
 
 
 if __name__ == "__main__":
-    args, who, control = sys.argv[1:], "root", None
-    while args[:1] in (["--as"], ["--control"]) and len(args) > 1:
+    args, who, control, search = sys.argv[1:], "root", None, None
+    while args[:1] in (["--as"], ["--control"], ["--search"]) and len(args) > 1:
         if args[0] == "--as":
             who = args[1]
+        elif args[0] == "--search":
+            search = args[1]
         else:
             control = int(args[1])
         args = args[2:]
@@ -227,6 +254,6 @@ if __name__ == "__main__":
     elif mode == "fifo" and len(args) > 3:
         sys.exit(hold_fifo(who, control, args[1], args[2], args[3:]))
     elif mode == "pipe" and len(args) > 1:
-        sys.exit(hold_pipe(who, control, args[1:]))
+        sys.exit(hold_pipe(who, control, args[1:], search))
     else:
         sys.exit(__doc__)
