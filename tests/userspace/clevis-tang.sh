@@ -28,12 +28,20 @@ tang_start()
 		/usr/libexec/tangd-keygen "$db"
 		TANG_PORT[n]=$(free_port_pair)
 	fi
-	socat -T10 -t0.05 TCP-LISTEN:"${TANG_PORT[n]}",bind=127.0.0.1,reuseaddr,fork \
-		EXEC:"/usr/libexec/tangd $db" 2>/dev/null &
-	TANG_PID[n]=$!
-	SEAL_PIDS+=("$!")
+	# A restart must take the same port (the bindings name it), which a connection of the
+	# stopped server may hold for a while: tried again for up to 30 s.
+	local until=$((SECONDS + 30))
+	while :; do
+		socat -T10 -t0.05 TCP-LISTEN:"${TANG_PORT[n]}",bind=127.0.0.1,reuseaddr,fork \
+			EXEC:"/usr/libexec/tangd $db" 2>/dev/null &
+		TANG_PID[n]=$!
+		SEAL_PIDS+=("$!")
+		wait_port "${TANG_PORT[n]}" && kill -0 "${TANG_PID[n]}" 2>/dev/null && break
+		tang_stop "$n"
+		[ $SECONDS -lt $until ] || { echo "# tang $n did not start" >&2; exit 1; }
+		sleep 1
+	done
 	TANG_URL[n]=http://127.0.0.1:${TANG_PORT[n]}
-	wait_port "${TANG_PORT[n]}" || { echo "# tang $n did not start" >&2; exit 1; }
 	# tangd-keygen names each key file by its thumbprint
 	TANG_TP[n]=$(basename "$(grep -l '"verify"' "$db"/*.jwk)" .jwk)
 }
