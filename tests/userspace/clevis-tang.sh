@@ -18,8 +18,29 @@ printf 'first passphrase' >"$WORK/p1"
 # no controlling terminal: nothing may be confirmed by a person
 S() { setsid -w "$SEALCTL" "$@"; }
 
-# tang_start N: tang server N (keys in $WORK/tangN) on a free port, TANG_URL[N], TANG_TP[N]
+# tang_listen N tangd|hung CMD: serve tang server N's port with socat, CMD per connection.
+# A restart must take the same port (the bindings name it), which a connection of the
+# stopped server keeps for a while (a socat child holds the listening socket until its
+# connection ends or -T10 runs out): tried again for up to 30 s of the clock.
 declare -a TANG_PORT TANG_PID TANG_URL TANG_TP
+tang_listen()
+{
+	local n=$1 until=$((SECONDS + 30)) opts=()
+	# tangd's connections end when idle; a hung server's are held as long as it sleeps
+	[ "$2" = tangd ] && opts=(-T10 -t0.05)
+	while :; do
+		socat "${opts[@]}" TCP-LISTEN:"${TANG_PORT[n]}",bind=127.0.0.1,reuseaddr,fork \
+			EXEC:"$3" 2>/dev/null &
+		TANG_PID[n]=$!
+		SEAL_PIDS+=("$!")
+		wait_port "${TANG_PORT[n]}" && kill -0 "${TANG_PID[n]}" 2>/dev/null && return 0
+		tang_stop "$n"
+		[ $SECONDS -lt $until ] || { echo "# tang $n ($2) did not start" >&2; exit 1; }
+		sleep 1
+	done
+}
+
+# tang_start N: tang server N (keys in $WORK/tangN) on a free port, TANG_URL[N], TANG_TP[N]
 tang_start()
 {
 	local n=$1 db=$WORK/tang$1
@@ -28,32 +49,17 @@ tang_start()
 		/usr/libexec/tangd-keygen "$db"
 		TANG_PORT[n]=$(free_port_pair)
 	fi
-	# A restart must take the same port (the bindings name it), which a connection of the
-	# stopped server may hold for a while: tried again for up to 30 s.
-	local until=$((SECONDS + 30))
-	while :; do
-		socat -T10 -t0.05 TCP-LISTEN:"${TANG_PORT[n]}",bind=127.0.0.1,reuseaddr,fork \
-			EXEC:"/usr/libexec/tangd $db" 2>/dev/null &
-		TANG_PID[n]=$!
-		SEAL_PIDS+=("$!")
-		wait_port "${TANG_PORT[n]}" && kill -0 "${TANG_PID[n]}" 2>/dev/null && break
-		tang_stop "$n"
-		[ $SECONDS -lt $until ] || { echo "# tang $n did not start" >&2; exit 1; }
-		sleep 1
-	done
+	tang_listen "$n" tangd "/usr/libexec/tangd $db"
 	TANG_URL[n]=http://127.0.0.1:${TANG_PORT[n]}
 	# tangd-keygen names each key file by its thumbprint
 	TANG_TP[n]=$(basename "$(grep -l '"verify"' "$db"/*.jwk)" .jwk)
 }
 tang_stop() { kill "${TANG_PID[$1]}" 2>/dev/null; wait "${TANG_PID[$1]}" 2>/dev/null; }
-# a server that accepts and never answers
+# tang_hang N: a server that accepts and never answers, in place of server N
 tang_hang()
 {
 	tang_stop "$1"
-	socat TCP-LISTEN:"${TANG_PORT[$1]}",bind=127.0.0.1,reuseaddr,fork EXEC:"sleep 60" 2>/dev/null &
-	TANG_PID[$1]=$!
-	SEAL_PIDS+=("$!")
-	wait_port "${TANG_PORT[$1]}"
+	tang_listen "$1" hung "sleep 60"
 }
 
 tang_start 1
