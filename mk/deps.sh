@@ -61,7 +61,10 @@ install_packages()
 unpack_kernel()
 {
 	local kver=$1 pkgver=$2 dest=$cache/kernels/$1 tmp
-	[ -f "$dest/boot/vmlinuz-$kver" ] && [ -f "$dest/lib/modules/$kver/modules.dep" ] && return 0
+	if [ -f "$dest/boot/vmlinuz-$kver" ] && [ -f "$dest/lib/modules/$kver/modules.dep" ]; then
+		[ -f "$dest/boot/vmlinux-$kver" ] || extract_vmlinux "$kver"
+		return 0
+	fi
 	say "unpacking guest kernel $kver ($pkgver)"
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' RETURN
@@ -70,6 +73,14 @@ unpack_kernel()
 	$SUDO mkdir -p "$dest"
 	$SUDO dpkg -x "$tmp"/linux-image-*.deb "$dest"
 	$SUDO depmod -b "$dest" "$kver"
+	extract_vmlinux "$kver"
+}
+
+# The guests boot the ELF image inside vmlinuz through its PVH entry point (mk/vmlinux-extract)
+extract_vmlinux()
+{
+	say "extracting vmlinux-$1 for the guests' PVH boot"
+	$SUDO "$top/mk/vmlinux-extract" "$cache/kernels/$1/boot/vmlinuz-$1" "$cache/kernels/$1/boot/vmlinux-$1"
 }
 
 # From Debian's kernel source package, unpacked at deps time, never committed, in one pass

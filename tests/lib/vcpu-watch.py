@@ -38,13 +38,13 @@ RCU_KTHREAD_CPU = re.compile(r"kthread starved for \d+ jiffies!.*->cpu=(\d+)")
 
 
 def guest_hz(pid):
-    """CONFIG_HZ of the kernel QEMU boots (-kernel DIR/vmlinuz-KVER, DIR/config-KVER)."""
+    """CONFIG_HZ of the kernel QEMU boots (-kernel DIR/vmlinux-KVER, DIR/config-KVER)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             args = f.read().decode("utf-8", "replace").split("\0")
         kernel = args[args.index("-kernel") + 1]
         config = os.path.join(os.path.dirname(kernel),
-                              os.path.basename(kernel).replace("vmlinuz-", "config-", 1))
+                              re.sub(r"^vmlinu[xz]-", "config-", os.path.basename(kernel)))
         with open(config) as f:
             for line in f:
                 if line.startswith("CONFIG_HZ="):

@@ -60,7 +60,7 @@ e2e_require()
 	for k in ${E2E_KERNELS:-6.1 6.12}; do
 		kver=$(e2e_kver "$k")
 		[ -f "$e2e_build/kernel/$kver/dm-seal.ko" ] || missing+=" dm-seal.ko for $kver (make kernels)"
-		[ -f "$e2e_cache/kernels/$kver/boot/vmlinuz-$kver" ] || missing+=" kernel $kver (make deps)"
+		[ -f "$e2e_cache/kernels/$kver/boot/vmlinux-$kver" ] || missing+=" kernel $kver (make deps)"
 	done
 	if [ -n "$missing" ]; then
 		ktap_begin 1
@@ -596,7 +596,7 @@ e2e_boot_once()
 	# the machine of the guest that enrolled the TPM, and its firmware (see e2e_image)
 	qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
 		-machine q35 -m 1024 -smp 2 -bios "$E2E_FIRMWARE" "${accel[@]}" "${GUEST_QEMU_WATCH_ARGS[@]}"
-		-kernel "$e2e_cache/kernels/$kver/boot/vmlinuz-$kver" -initrd "$E2E_INITRD"
+		-kernel "$e2e_cache/kernels/$kver/boot/vmlinux-$kver" -initrd "$E2E_INITRD"
 		-append "$cmdline"
 		-chardev "socket,id=con,path=$run/console.sock,server=on,wait=on,logfile=$run/serial.log"
 		-serial chardev:con
