@@ -33,10 +33,13 @@ deps:
 module:
 	$(MAKE) -C kernel KDIR=$(KDIR) O=$(BUILD)/kernel/$(KVER)
 
-# Also the bench-only build without a cipher, so that its W=1 check runs too.
+# Also the test build whose cipher completes asynchronously (tests/kernel/seal-async-cipher.sh)
+# and the bench-only build without a cipher, so that their W=1 checks run too.
 kernels:
 	@set -e; for k in $(KERNELS_ALL); do \
 		$(MAKE) -C kernel KDIR=/usr/src/linux-headers-$$k O=$(BUILD)/kernel/$$k W=1; \
+		$(MAKE) -C kernel KDIR=/usr/src/linux-headers-$$k O=$(BUILD)/test-async/kernel/$$k W=1 \
+			SEAL_TEST_CIPHER=async; \
 		$(MAKE) -C kernel KDIR=/usr/src/linux-headers-$$k O=$(BUILD)/bench-null/kernel/$$k W=1 \
 			SEAL_TEST_CIPHER=null; \
 	done
