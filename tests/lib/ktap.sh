@@ -7,6 +7,7 @@
 #   ktap_check "reads back" cmp a b
 #   ktap_result "name" "$ok"  # ok = 0 for pass, anything else fail
 #   ktap_skip "name" "why"
+#   ktap_take < <(prog)       # a kselftest program's results taken as this file's own
 #   ktap_end                  # exits 0 if every test passed, 1 otherwise
 #
 # A skip is never a pass: the aggregator counts it separately.
@@ -113,6 +114,39 @@ ktap_same()
 	ktap_diag "$1: got '$2', want '$3'"
 	ktap_result "$1" 1
 	return 1
+}
+
+# ktap_take: read a C kselftest's TAP (kselftest.h, kselftest_harness.h) on stdin and take
+# its results as this file's: "ok N name" and "not ok N name" become results under the same
+# name, "ok N [name] # SKIP why" skips, every other line (its header and plan among them) a
+# diagnostic. KTAP_TAKEN is the number of results taken.
+ktap_take()
+{
+	local line rest
+	KTAP_TAKEN=0
+	while IFS= read -r line; do
+		case $line in
+		"ok "[0-9]*)
+			rest=${line#ok }
+			rest=${rest#* }
+			case $rest in
+			*"# SKIP"*)
+				rest=${rest%%# SKIP*}
+				ktap_skip "${rest% }" "${line#*# SKIP }"
+				;;
+			*) ktap_result "$rest" 0 ;;
+			esac
+			KTAP_TAKEN=$((KTAP_TAKEN + 1))
+			;;
+		"not ok "[0-9]*)
+			rest=${line#not ok }
+			ktap_result "${rest#* }" 1
+			KTAP_TAKEN=$((KTAP_TAKEN + 1))
+			;;
+		"#"*) echo "$line" ;;
+		*) echo "# $line" ;;
+		esac
+	done
 }
 
 ktap_end()

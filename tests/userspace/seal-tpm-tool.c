@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test-only TPM tool, built against the TPM layer with SEAL_TESTING:
+ * Test-only TPM tool, built against the TPM layer with SEAL_TESTING: a helper
+ * for shell tests that need a TPM operation as a process of its own, with the
+ * secret on its command line or output. It asserts nothing; the TPM layer's
+ * own tests are tpm2-layer.c.
  *
  *   seal-tpm-tool [--plaintext] roundtrip HEX   seal HEX (PCR 16 policy), unseal, print hex
+ *	the process whose TPM traffic tpm2-bus-capture.sh records (a secret it
+ *	chose, so it knows what to look for) and whose core memory-residue.sh
+ *	searches: each file's control that its search can find the secret
  *   seal-tpm-tool unseal-token IMAGE [TOKEN [PINFILE]]
  *                                               unseal a seal-tpm2 token, print the secret hex
+ *	the secret a token holds, read without measuring PCR 15 (unlike sealctl
+ *	and the plugin): what the searches of captures, logs and memory look for
  *   seal-tpm-tool measure UUID HEXKEY           extend PCR 15 as `sealctl open` does, print the event
+ *	the measurement, for tpm2-seal.sh to recompute PCR 15 from
  *
  * --plaintext runs without salted, parameter-encrypted sessions: the bus
  * capture test uses it as its control (the secret must then be visible).

@@ -13,6 +13,8 @@ UBUILD=${SEAL_USERSPACE_BUILD:-$SEAL_BUILD/userspace}
 SEALCTL=$UBUILD/tests/sealctl
 RELEASE_SEALCTL=$UBUILD/sealctl
 TOOL=$UBUILD/tests/seal-tpm-tool
+# the TPM layer's own tests (tpm2-layer.c, a kselftest on kselftest_harness.h)
+LAYER_TEST=$UBUILD/tests/tpm2-layer
 PLUGIN=$UBUILD/libcryptsetup-token-seal-tpm2.so
 . "$TOP/tests/lib/token-plugin.sh"
 
