@@ -51,26 +51,10 @@ verbose=
 start=$SECONDS
 # table-fuzz is a kselftest (kselftest.h): its 7 results become this file's, its other
 # lines (its own header and plan among them) diagnostics.
-results=0
-while IFS= read -r line; do
-	case $line in
-	"ok "[0-9]*)
-		line=${line#ok }
-		ktap_result "${line#* }" 0
-		results=$((results + 1))
-		;;
-	"not ok "[0-9]*)
-		line=${line#not ok }
-		ktap_result "${line#* }" 1
-		results=$((results + 1))
-		;;
-	"#"*) echo "$line" ;;
-	*) echo "# $line" ;;
-	esac
-done < <("$fuzz" fuzz --dev "$dev" --seed "$seed" --count "$count" --key-types "$types" \
+ktap_take < <("$fuzz" fuzz --dev "$dev" --seed "$seed" --count "$count" --key-types "$types" \
 	$verbose 2>&1; echo "# table-fuzz exited $?")
 ktap_diag "fuzzing took $((SECONDS - start)) s"
-[ "$results" -ge 7 ] || ktap_fail "table-fuzz reported its results ($results of 7)"
+[ "$KTAP_TAKEN" -ge 7 ] || ktap_fail "table-fuzz reported its results ($KTAP_TAKEN of 7)"
 
 # The same program, a short run, under kselftest's own runner as the installed suite.
 ksft_runner_check "$dev"
