@@ -5,7 +5,8 @@
 # systemd-analyze verify), one warning and no unit for a bad line, the initramfs's parser
 # (dracut/90seal/seal-lib.sh) agreeing with sealtab.c on the same file, and sealctl open's
 # refusals for an unknown NAME (exit 23) and an unsafe key file (exit 24). The opening
-# itself is tested in a guest (tests/kernel/sealctl-open.sh).
+# itself is tested in a guest (tests/kernel/sealctl-open.sh), and the units under systemd as
+# PID 1 in one (tests/kernel/sealtab-boot.sh: a key file 0600 opens, 0644 is refused).
 . "$(dirname "$0")/helpers/common.sh"
 require systemd-analyze systemd-escape
 GEN=$UBUILD/seal-sealtab-generator
