@@ -160,8 +160,16 @@ check()
 	ktap_same "/mnt/data is the mapping, mounted from /etc/fstab" \
 		"$(findmnt -n -o SOURCE,FSTYPE /mnt/data)" "/dev/mapper/data ext4"
 	ktap_check "the file written before the boot reads back" cmp /root/canary /mnt/data/canary
-	ktap_check "the mount is ordered after the volume's unit (blockdev@ target)" grep -q \
-		'blockdev@dev-mapper-data.target' <<<"$(systemctl show -p After --value mnt-data.mount)"
+	local opened mounting
+	opened=$(systemctl show -p ActiveEnterTimestampMonotonic --value $u)
+	mounting=$(systemctl show -p InactiveExitTimestampMonotonic --value mnt-data.mount)
+	if [ "${opened:-0}" -gt 0 ] && [ "$opened" -le "${mounting:-0}" ]; then
+		ktap_pass "the unit had opened the volume when the mount began"
+	else
+		ktap_fail "the unit had opened the volume when the mount began" \
+			"opened at '$opened', the mount began at '$mounting' (us since boot)"
+	fi
+	seal_mapped data && touch /run/seal-boot-open
 
 	u=seal-open@bad.service
 	ktap_same "a key file of mode 0644: its unit failed with exit 24" \
@@ -182,11 +190,13 @@ check()
 final()
 {
 	ktap_resume
+	# (after the checks saw the mapping open: else there was nothing to close)
 	ktap_same "at poweroff: /mnt/data unmounted, then the unit's stop closed the mapping" \
-		"$(findmnt -n /mnt/data; dmsetup ls | awk '$1 != "No" { print $1 }')" ""
+		"$(ls /run/seal-boot-open; findmnt -n /mnt/data; dmsetup ls | awk '$1 != "No" { print $1 }')" \
+		/run/seal-boot-open
 	ktap_same "... and succeeded" \
-		"$(systemctl show -p ActiveState -p Result seal-open@data.service | sort | tr '\n' ' ')" \
-		"ActiveState=inactive Result=success "
+		"$(systemctl show -p ActiveState -p LoadState -p Result seal-open@data.service | sort |
+			tr '\n' ' ')" "ActiveState=inactive LoadState=loaded Result=success "
 	ktap_save
 	uptime_diag "checks at shutdown done"
 	dmesg > $run/dmesg
