@@ -177,7 +177,7 @@ check()
 		"ActiveState=failed ExecMainStatus=24 "
 	line=$(journalctl -b -o cat -u $u | grep '^sealctl:')
 	ktap_same "... and one clear line in the journal" "$line" \
-		"sealctl: /dev/vdb: key file /etc/seal-keys/bad.key refused: group or others may access it (chmod 0600 it, or 0400)"
+		"sealctl: /dev/vdb: key file /etc/seal-keys/bad.key refused: group or others may access it (mode 0644; chmod 0600 it, or 0400)"
 	ktap_check_fails "... no mapping is left" dmsetup info bad
 	ktap_check_fails "... the key files' contents are in no log" \
 		grep -q 'volume key file' <<<"$(journalctl -b -o cat; dmesg)"

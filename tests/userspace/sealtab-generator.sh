@@ -123,7 +123,7 @@ chmod 0640 "$WORK/key"
 "$SEALCTL" format -d "$WORK/key" "$img" >/dev/null 2>&1 </dev/null
 printf 'vol %s %s\n' "$img" "$WORK/key" > "$WORK/tab.key"
 ktap_expect "open NAME: a key file group or others may read is refused before any unlock: one line, exit 24" 24 \
-	"^sealctl: $img: key file $WORK/key refused: (group or others may access it|not owned by root)" \
+	"^sealctl: $img: key file $WORK/key refused: (group or others may access it \\(mode 0640; |not owned by root)" \
 	"$SEALCTL" --sealtab "$WORK/tab.key" open --test-passphrase vol
 
 ktap_end
