@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# /etc/sealtab in a booted system, under systemd as PID 1: the guest formats two volumes
+# /etc/sealtab in a booted system, under systemd as PID 1: the guest formats a data volume
 # with sealctl, installs sealctl and seal-sealtab-generator where `make install` puts them,
-# writes /etc/sealtab (a data volume by UUID= with a key file of mode 0600, mounted from
-# /etc/fstab; a second volume whose key file is 0644), then hands PID 1 to systemd
+# writes /etc/sealtab (the data volume by UUID= with a key file of mode 0600, mounted from
+# /etc/fstab; a second volume, left blank, whose key file is 0644), then hands PID 1 to systemd
 # (tests/vm/run's next-init). systemd runs the generator; its units open the data volume
 # from the key file before its mount point, and the file written before the boot reads
 # back; the 0644 key file is refused with one line in the journal, exit 24, no mapping, and
