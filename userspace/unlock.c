@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "askpass.h"
 #include "clevis_token.h"
@@ -384,10 +385,19 @@ static bool try_tokens(struct attempt *a, struct unlocked *out)
 
 enum seal_exit key_file_refused(const char *path, const char *key_file, int r)
 {
-	return fail(SEAL_EXIT_KEY_FILE_UNSAFE, path, "key file %s refused: %s", key_file,
-		    r == -EINVAL ? "not a regular file" :
-		    r == -EPERM ? "not owned by root" :
-		    "group or others may access it (chmod 0600 it, or 0400)");
+	struct stat st;
+
+	if (r == -EINVAL || r == -EPERM)
+		return fail(SEAL_EXIT_KEY_FILE_UNSAFE, path, "key file %s refused: %s", key_file,
+			    r == -EINVAL ? "not a regular file" : "not owned by root");
+	/* the mode is looked up again for the message only: the refusal stands without it */
+	if (stat(key_file, &st) < 0)
+		return fail(SEAL_EXIT_KEY_FILE_UNSAFE, path,
+			    "key file %s refused: group or others may access it (chmod 0600 it, or 0400)",
+			    key_file);
+	return fail(SEAL_EXIT_KEY_FILE_UNSAFE, path,
+		    "key file %s refused: group or others may access it (mode %04o; chmod 0600 it, or 0400)",
+		    key_file, (unsigned int)(st.st_mode & 07777));
 }
 
 static enum seal_exit try_passphrases(struct attempt *a, struct unlocked *out)

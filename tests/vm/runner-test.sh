@@ -5,7 +5,7 @@
 # by not running the guest is not (the watchdog policy, tests/lib/guest-watchdog.sh); disks, TPM and the out directory arrive; nothing is left
 # running or lying in the temp directory afterwards.
 # timeout: 1800
-# (9 guest boots and 5 crashed ones, each bounded by its own --timeout; 900 s, the default, was too little at
+# (10 guest boots and 5 crashed ones, each bounded by its own --timeout; 900 s, the default, was too little at
 # host load 22: a clean-clone run timed out after the 10th while the host was that busy.)
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 run=$SEAL_ROOT/tests/vm/run
@@ -25,7 +25,7 @@ expect_status()
 	ktap_result "$name" $([ "$got" = "$want" ]; echo $?)
 }
 
-ktap_begin 17
+ktap_begin 18
 expect_status "a passing command exits 0" 0 -- true
 expect_status "a hung guest is killed at its timeout" 124 --timeout 20 -- sleep 600
 expect_status "a crashed guest kernel is a failure" 121 -- sh -c 'echo c > /proc/sysrq-trigger'
@@ -81,12 +81,20 @@ expect_status "a command's exit status passes through" 7 \
 		test -c /dev/tpmrm0 && echo yes > "$SEAL_VM_OUT/tpm"
 		out=$(host_hook a b); echo "$out rc=$?" > "$SEAL_VM_OUT/hook"
 		echo hello > "$SEAL_VM_OUT/x"
+		echo /bin/false > /run/seal-vm/next-init
 		exit 7'
 ktap_same "an extra disk appears as /dev/vda with its size" "$(cat "$tmp/res/disk-size" 2>/dev/null)" 50331648
 ktap_same "--tpm gives the guest a TPM2" "$(cat "$tmp/res/tpm" 2>/dev/null)" yes
 ktap_same "--out carries files back to the host" "$(cat "$tmp/res/x" 2>/dev/null)" hello
 ktap_same "a host hook runs on the host with the guest's arguments and QMP socket" \
 	"$(cat "$tmp/res/hook" 2>/dev/null)" "got a b qmp=yes rc=3"
+
+# A command that passed and left /run/seal-vm/next-init hands PID 1 to that program, whose
+# status file is the run's (the one above exited 7: its next-init, which would have crashed
+# the guest, was not run).
+expect_status "a command that passed hands PID 1 on to its next-init, which reports the status" 6 \
+	-- sh -c 'printf "#!/bin/sh\n[ \$\$ = 1 ] && echo 6 > /run/seal-vm/status\nsync\nexec /bin/busybox poweroff -f\n" \
+		> /run/next-init && chmod +x /run/next-init && echo /run/next-init > /run/seal-vm/next-init'
 
 left=$(pgrep -af "qemu-system|swtpm" | grep -F "$TMPDIR"; ls "$TMPDIR")
 [ -z "$left" ] || ktap_diag "left behind: $left"
