@@ -4,7 +4,10 @@
 # is on a seal volume (tests/e2e/lib/e2e.sh builds the disk image once and each initramfs
 # once), with swtpm as its TPM2. The cases, numbered as in issue #5:
 #   1  enrolled with tpm2: boots unattended to the marker, no prompt, with a second tpm2
-#      volume (the disk's second partition) unlocked at the same boot; once up (5), PCR 15
+#      volume (the disk's second partition) unlocked at the same boot, and the TPM coming
+#      while the initramfs waits for it (seal_e2e.tpm=late:3: hidden, then bound again 3 s
+#      after dm-seal loaded; rd.seal.tpm-timeout=60): it is used, no "NO TPM2 within" line,
+#      the hook's "bound again" line before the first volume's unlock; once up (5), PCR 15
 #      has moved, neither sealctl nor tpm2-tools as root unseal the KEK of either volume,
 #      no keyring root can see holds a readable DEK, and the kernel log is clean
 #   2  a bound PCR (10: the kernel's IMA boot aggregate, made different by ima_hash=sha1)
@@ -42,7 +45,8 @@
 # and sealctl say in that installed system; the others one from the build tree.
 # E2E_MATRIX=full runs every case in both flavours on the kernel, from the build tree (cases
 # 1-3, tang, the missing device, the rd.break=pre-trigger and pre-mount shells: 14 boots, 8
-# more than the default on each kernel); E2E_CASES="2 3 missing" and E2E_FLAVOURS=systemd only some of them.
+# more than the default on each kernel); E2E_CASES="2 3 missing" and E2E_FLAVOURS=systemd only some of them
+# (and build only the initramfs images those need).
 # Transcripts: build/test-logs/e2e/<case>-<kernel>-<flavour>.log.
 # timeout: 2400
 # e2e: once per kernel
@@ -78,20 +82,48 @@ check_transcript()
 	fi
 }
 
-# case1 FLAVOUR: cases 1 and 5, with a second tpm2 volume unlocked at the same boot (8
-# results). Both volumes are named on the command line (rd.seal.uuid=; in the systemd
-# flavour it replaces the baked-in sealtab); rd.seal.device-timeout= keeps systemd from
-# giving up on the disk when a loaded host makes udev start late.
+# The one line the initramfs prints when no TPM came for a volume with a tpm2 keyslot.
+TPM_LATE_LINE='seal: NO TPM2 within [0-9]+s, though [^ ]+ has a tpm2 keyslot'
+# What tests/e2e/guest/tpm-late-hook.sh prints when seal_e2e.tpm=late:N binds the TPM again.
+TPM_BACK_LINE='seal-e2e: TPM [^ ]+ bound again to [^ ]+ [0-9]+s after dm-seal loaded'
+# A volume's "unlocked" line on FLAVOUR's console (regular expression).
+unlocked_line() { [ "$1" = systemd ] && echo 'Finished seal-unlock@[a-z]+\.service' || echo 'seal: [a-z]+ unlocked'; }
+
+# check_before NAME LOG FIRST THEN: a line matching FIRST comes before every line matching
+# THEN, both there
+check_before()
+{
+	local name=$1 log=$2 first=$3 then=$4 a b
+	a=$(grep -nE -m1 "$first" "$log" | cut -d: -f1)
+	b=$(grep -nE -m1 "$then" "$log" | cut -d: -f1)
+	if [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; then
+		ktap_pass "$name"
+	else
+		ktap_fail "$name" "/$first/ at line ${a:-none}, /$then/ at line ${b:-none} of $log"
+	fi
+}
+
+# case1 FLAVOUR: cases 1 and 5, with a second tpm2 volume unlocked at the same boot, and a
+# TPM that comes while the initramfs waits for it (11 results). Both volumes are named on
+# the command line (rd.seal.uuid=; in the systemd flavour it replaces the baked-in sealtab);
+# rd.seal.device-timeout= keeps systemd from giving up on the disk when a loaded host makes
+# udev start late. The TPM is hidden from the initramfs and bound again $late_after s after
+# dm-seal loaded (seal_e2e.tpm=late:N, tests/e2e/guest/tpm-late-hook.sh), while seal_unlock
+# waits for it (rd.seal.tpm-timeout=60: far more than the bind takes on a loaded host): it
+# is used, no loud line, no prompt, PCR 15 moves.
 case1()
 {
-	local f=$1 tag="$k $1" log check
+	local f=$1 tag="$k $1" log check late_after=3
 	log=$e2e_logs/case1-tpm2-$k-$f.log
-	e2e_check "$tag: case 1: two tpm2 volumes unlock unattended, no prompt, boots to the marker" \
+	e2e_check "$tag: case 1: two tpm2 volumes unlock unattended, the TPM coming ${late_after}s into the wait, no prompt, boots to the marker" \
 		--kernel "$k" --flavour "$f" --log "$log" --nic \
 		--seal-args "rd.seal.uuid=$E2E_LUKS_UUID rd.seal.name=$E2E_LUKS_UUID=$E2E_NAME rd.seal.uuid=$E2E_DATA_UUID rd.seal.name=$E2E_DATA_UUID=$E2E_DATA_NAME rd.seal.device-timeout=400" \
-		--append "seal_e2e.run=$top/tests/e2e/guest/booted-checks.sh seal_e2e.arg=$e2e_build" \
-		-- timeout=420 reject="$E2E_PROMPT" reject="$(emergency_banner "$f")" \
+		--append "seal_e2e.tpm=late:$late_after rd.seal.tpm-timeout=60 seal_e2e.run=$top/tests/e2e/guest/booted-checks.sh seal_e2e.arg=$e2e_build" \
+		-- timeout=420 reject="$E2E_PROMPT" reject="$(emergency_banner "$f")" reject="$TPM_LATE_LINE" \
 		expect="$E2E_MARKER" expect='SEAL-E2E-SCRIPT-EXIT' expect='SEAL-E2E-POWEROFF' eof
+	check_before "$tag: the TPM came during the wait: the test hook bound it again before the first volume unlocked" \
+		"$log" "$TPM_BACK_LINE" "$(unlocked_line "$f")"
+	check_transcript "$tag: a TPM that came during the wait: no \"NO TPM2 within\" line" "$log" "$TPM_LATE_LINE" 0
 	for check in pcr15-moved:"case 5: PCR 15 moved after the unlock" \
 		sealctl-cannot-unseal:"case 5: sealctl as root cannot unseal the KEK (exit 12, PCR mismatch)" \
 		tpm2-tools-cannot-unseal:"case 5: tpm2-tools as root cannot unseal the KEK (policy needs PCR 15 at reset)" \
@@ -194,9 +226,6 @@ busy_ticks()
 		print b, t
 	}' "$1"
 }
-
-# The one line the initramfs prints when no TPM came for a volume with a tpm2 keyslot.
-TPM_LATE_LINE='seal: NO TPM2 within [0-9]+s, though [^ ]+ has a tpm2 keyslot'
 
 # case3 FLAVOUR: cases 3 and 4, the emergency shell, and a TPM that appears only in the
 # booted system (8 results). The guest has its TPM, hidden from the initramfs
@@ -376,7 +405,7 @@ for r in "${runs[@]}"; do
 	[ -n "${E2E_FLAVOURS:-}" ] && [[ " $E2E_FLAVOURS " != *" ${r%%:*} "* ]] && continue
 	kept+=("$r")
 	case "$c" in
-	case1) plan=$((plan + 9)) ;;
+	case1) plan=$((plan + 11)) ;;
 	tang) plan=$((plan + 4)) ;;
 	case3) plan=$((plan + 8)) ;;
 	missing | rdbreak) plan=$((plan + 3)) ;;
@@ -389,8 +418,10 @@ ktap_begin $plan
 e2e_say "kernel $k: every case with ${full// / and }${part:+; case 1 with $part, from the packages}"
 # from_packages FLAVOUR: "packages" for the flavour that runs case 1 only
 from_packages() { [[ " $part " == *" $1 "* ]] && echo packages; }
-# the initramfs images first: another kernel's run may be building the shared disk image
+# the initramfs images first (those of the runs kept): another kernel's run may be building
+# the shared disk image
 for f in $full $part; do
+	[[ " ${kept[*]%%:*} " == *" $f "* ]] || continue
 	E2E_FROM=$(from_packages "$f") e2e_initramfs "$k" "$f"
 done
 e2e_image
