@@ -206,25 +206,23 @@ e2e_image()
 
 # ---------------------------------------------------------------------------------------
 # The tang variant of the image (the tang boot): a copy of the shared disk whose two
-# volumes have their tpm2 keyslot replaced by tang bindings, to five servers:
+# volumes have their tpm2 keyslot replaced by tang bindings, to four servers:
 #   A  E2E_TANG_A_URL  answers
-#   B  E2E_TANG_B_URL  down: its host never answers (the guest's packets to it are dropped)
+#   B  E2E_TANG_B_URL  stopped: its host is up, each connection is closed at once
 #   C  E2E_TANG_C_URL  answers
 #   R  E2E_TANG_R_URL  answers, but the keys the binding used were rotated away
 #                      (tangd-rotate-keys after the binding, then the old keys deleted, as
 #                      Documentation/admin-guide.md section 7a describes): it refuses
-#   S  E2E_TANG_S_URL  stopped: its host is up, the connection is closed at once
-# The root is bound with clevis sss, t=2 of A, B, C (two up, one down: unattended); the
-# second volume has two tang keyslots, R's (token 0) and S's (token 1): both fail at once,
-# the prompt follows. The servers that answer, and S, are there at each boot through QEMU's
-# guestfwd (e2e_boot --tang "$E2E_TANG_SERVERS"). Passphrase and recovery key stay. Made
-# on the host, through loop devices, once per image: the bindings come from the servers'
-# advertisements, saved beside their keys (no server needs to run).
+# The root is bound with clevis sss, t=2 of A, B, C (two up, one stopped: unattended); the
+# second volume has two tang keyslots, R's (token 0) and B's (token 1): both fail at once,
+# the prompt follows. The servers are there at each boot through QEMU's guestfwd (e2e_boot
+# --tang "$E2E_TANG_SERVERS"). Passphrase and recovery key stay. Made on the host, through
+# loop devices, once per image: the bindings come from the servers' advertisements, saved
+# beside their keys (no server needs to run).
 E2E_TANG_A_URL=http://10.0.2.100
 E2E_TANG_B_URL=http://10.0.2.101
 E2E_TANG_C_URL=http://10.0.2.102
 E2E_TANG_R_URL=http://10.0.2.103
-E2E_TANG_S_URL=http://10.0.2.104
 e2e_tang_image()
 {
 	local dir=$e2e_dir/tang key srv n start sectors loop ok=1 pins
@@ -232,7 +230,7 @@ e2e_tang_image()
 	e2e_image
 	E2E_TANG_IMAGE=$dir/disk.img
 	E2E_TANG_SERVERS="${E2E_TANG_A_URL#http://}=$dir/tang-a ${E2E_TANG_C_URL#http://}=$dir/tang-c"
-	E2E_TANG_SERVERS+=" ${E2E_TANG_R_URL#http://}=$dir/tang-r ${E2E_TANG_S_URL#http://}=stopped"
+	E2E_TANG_SERVERS+=" ${E2E_TANG_R_URL#http://}=$dir/tang-r ${E2E_TANG_B_URL#http://}=stopped"
 	key="$(cat "$e2e_dir/image/stamp") $(e2e_hash "$sealctl" "$e2e_top/tests/e2e/lib/e2e.sh")"
 	[ "$(cat "$dir/stamp" 2>/dev/null)" = "$key" ] && return 0
 	mkdir -p "$dir"
@@ -241,7 +239,7 @@ e2e_tang_image()
 		rm -rf "$dir"/tang-? "$dir"/tang-?.adv "$dir/disk.img"
 		cp --sparse=always "$E2E_IMAGE" "$dir/disk.img.tmp"
 		{
-			for srv in a b c r s; do
+			for srv in a b c r; do
 				mkdir -p "$dir/tang-$srv" && /usr/libexec/tangd-keygen "$dir/tang-$srv" &&
 				printf 'GET /adv HTTP/1.1\r\nHost: e2e\r\n\r\n' | /usr/libexec/tangd "$dir/tang-$srv" 2>/dev/null |
 					sed '1,/^\r*$/d' > "$dir/tang-$srv.adv" && [ -s "$dir/tang-$srv.adv" ] || { ok=""; break; }
@@ -259,7 +257,7 @@ e2e_tang_image()
 					e2e_tang_enroll "$loop" sss "{\"t\":2,\"pins\":{\"tang\":[${pins%,}]}}" || ok=""
 				else
 					e2e_tang_enroll "$loop" tang "{\"url\":\"$E2E_TANG_R_URL\",\"adv\":\"$dir/tang-r.adv\"}" &&
-					e2e_tang_enroll "$loop" tang "{\"url\":\"$E2E_TANG_S_URL\",\"adv\":\"$dir/tang-s.adv\"}" || ok=""
+					e2e_tang_enroll "$loop" tang "{\"url\":\"$E2E_TANG_B_URL\",\"adv\":\"$dir/tang-b.adv\"}" || ok=""
 				fi
 				"$sealctl" list "$loop" || ok=""
 				losetup -d "$loop"
