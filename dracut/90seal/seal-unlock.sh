@@ -19,7 +19,10 @@ if seal_systemd; then
 	# OnFailure= starts the emergency shell.
 	seal_unlock "$name" "$dev" "$opts"
 	rc=$?
-	[ $rc = 0 ] && exit 0
+	if [ $rc = 0 ]; then
+		info "seal: $name unlocked"
+		exit 0
+	fi
 	echo "$SEAL_REASON" >&2
 	exit $rc
 fi

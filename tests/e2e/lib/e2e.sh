@@ -206,45 +206,66 @@ e2e_image()
 
 # ---------------------------------------------------------------------------------------
 # The tang variant of the image (the tang boot): a copy of the shared disk whose two
-# volumes have their tpm2 keyslot replaced by a tang binding: the root's to server A
-# (E2E_TANG_A_URL, answered at each boot by tangd with the keys in $E2E_TANG_DB, through
-# QEMU's guestfwd: e2e_boot --tang), the second volume's to server B (E2E_TANG_B_URL, which
-# never runs: a stopped server). Passphrase and recovery key stay. Made on the host, through
+# volumes have their tpm2 keyslot replaced by tang bindings, to four servers:
+#   A  E2E_TANG_A_URL  answers
+#   B  E2E_TANG_B_URL  stopped: its host is up, each connection is closed at once
+#   C  E2E_TANG_C_URL  answers
+#   R  E2E_TANG_R_URL  answers, but the keys the binding used were rotated away
+#                      (tangd-rotate-keys after the binding, then the old keys deleted, as
+#                      Documentation/admin-guide.md section 7a describes): it refuses
+# The root is bound with clevis sss, t=2 of A, B, C (two up, one stopped: unattended); the
+# second volume has two tang keyslots, R's (token 0) and B's (token 1): both fail at once,
+# the prompt follows. The servers are there at each boot through QEMU's guestfwd (e2e_boot
+# --tang "$E2E_TANG_SERVERS"). Passphrase and recovery key stay. Made on the host, through
 # loop devices, once per image: the bindings come from the servers' advertisements, saved
 # beside their keys (no server needs to run).
 E2E_TANG_A_URL=http://10.0.2.100
 E2E_TANG_B_URL=http://10.0.2.101
+E2E_TANG_C_URL=http://10.0.2.102
+E2E_TANG_R_URL=http://10.0.2.103
 e2e_tang_image()
 {
-	local dir=$e2e_dir/tang key srv url n start sectors loop ok=1
+	local dir=$e2e_dir/tang key srv n start sectors loop ok=1 pins
 	local sealctl=$e2e_build/userspace/tests/sealctl
 	e2e_image
 	E2E_TANG_IMAGE=$dir/disk.img
-	E2E_TANG_DB=$dir/tang-a
-	key="$(cat "$e2e_dir/image/stamp") $(e2e_hash "$sealctl")"
+	E2E_TANG_SERVERS="${E2E_TANG_A_URL#http://}=$dir/tang-a ${E2E_TANG_C_URL#http://}=$dir/tang-c"
+	E2E_TANG_SERVERS+=" ${E2E_TANG_R_URL#http://}=$dir/tang-r ${E2E_TANG_B_URL#http://}=stopped"
+	key="$(cat "$e2e_dir/image/stamp") $(e2e_hash "$sealctl" "$e2e_top/tests/e2e/lib/e2e.sh")"
 	[ "$(cat "$dir/stamp" 2>/dev/null)" = "$key" ] && return 0
 	mkdir -p "$dir"
 	e2e_lock "$dir/stamp"
 	if [ "$(cat "$dir/stamp" 2>/dev/null)" != "$key" ]; then
-		rm -rf "$dir/tang-a" "$dir/tang-b" "$dir/disk.img"
+		rm -rf "$dir"/tang-? "$dir"/tang-?.adv "$dir/disk.img"
 		cp --sparse=always "$E2E_IMAGE" "$dir/disk.img.tmp"
-		for n in 1 2; do
-			srv=$([ $n = 1 ] && echo a || echo b)
-			url=$([ $n = 1 ] && echo "$E2E_TANG_A_URL" || echo "$E2E_TANG_B_URL")
-			mkdir -p "$dir/tang-$srv" && /usr/libexec/tangd-keygen "$dir/tang-$srv" &&
-			printf 'GET /adv HTTP/1.1\r\nHost: e2e\r\n\r\n' | /usr/libexec/tangd "$dir/tang-$srv" 2>/dev/null |
-				sed '1,/^\r*$/d' > "$dir/tang-$srv.adv" && [ -s "$dir/tang-$srv.adv" ] || { ok=""; break; }
-			read -r start sectors < <(partx -g -o START,SECTORS -n "$n" "$dir/disk.img.tmp")
-			loop=$(losetup --show -f -o $((start * 512)) --sizelimit $((sectors * 512)) "$dir/disk.img.tmp") ||
-				{ ok=""; break; }
-			# keyslot 1 is the tpm2 one (build-image.sh)
-			SEAL_TEST_FAST_PBKDF=1 "$sealctl" remove-slot --key-file "$E2E_PASSPHRASE_FILE" "$loop" 1 &&
-			SEAL_TEST_FAST_PBKDF=1 "$sealctl" enroll --no-tokens --key-file "$E2E_PASSPHRASE_FILE" "$loop" \
-				clevis tang "{\"url\":\"$url\",\"adv\":\"$dir/tang-$srv.adv\"}" &&
-			"$sealctl" list "$loop" || ok=""
-			losetup -d "$loop"
-			[ -n "$ok" ] || break
-		done >"$e2e_logs/tang-image.log" 2>&1
+		{
+			for srv in a b c r; do
+				mkdir -p "$dir/tang-$srv" && /usr/libexec/tangd-keygen "$dir/tang-$srv" &&
+				printf 'GET /adv HTTP/1.1\r\nHost: e2e\r\n\r\n' | /usr/libexec/tangd "$dir/tang-$srv" 2>/dev/null |
+					sed '1,/^\r*$/d' > "$dir/tang-$srv.adv" && [ -s "$dir/tang-$srv.adv" ] || { ok=""; break; }
+			done
+			pins=$(printf '{"url":"%s","adv":"%s"},' "$E2E_TANG_A_URL" "$dir/tang-a.adv" \
+				"$E2E_TANG_B_URL" "$dir/tang-b.adv" "$E2E_TANG_C_URL" "$dir/tang-c.adv")
+			for n in 1 2; do
+				[ -n "$ok" ] || break
+				read -r start sectors < <(partx -g -o START,SECTORS -n "$n" "$dir/disk.img.tmp")
+				loop=$(losetup --show -f -o $((start * 512)) --sizelimit $((sectors * 512)) "$dir/disk.img.tmp") ||
+					{ ok=""; break; }
+				# keyslot 1 is the tpm2 one (build-image.sh)
+				SEAL_TEST_FAST_PBKDF=1 "$sealctl" remove-slot --key-file "$E2E_PASSPHRASE_FILE" "$loop" 1 || ok=""
+				if [ $n = 1 ]; then
+					e2e_tang_enroll "$loop" sss "{\"t\":2,\"pins\":{\"tang\":[${pins%,}]}}" || ok=""
+				else
+					e2e_tang_enroll "$loop" tang "{\"url\":\"$E2E_TANG_R_URL\",\"adv\":\"$dir/tang-r.adv\"}" &&
+					e2e_tang_enroll "$loop" tang "{\"url\":\"$E2E_TANG_B_URL\",\"adv\":\"$dir/tang-b.adv\"}" || ok=""
+				fi
+				"$sealctl" list "$loop" || ok=""
+				losetup -d "$loop"
+			done
+			# R's keys rotated away: new ones, and the old ones (hidden by the rotation) deleted
+			[ -n "$ok" ] && /usr/libexec/tangd-rotate-keys -d "$dir/tang-r" && rm -f "$dir/tang-r"/.*.jwk &&
+				ls -a "$dir/tang-r" || ok=""
+		} >"$e2e_logs/tang-image.log" 2>&1
 		if [ -z "$ok" ]; then
 			rm -f "$dir/disk.img.tmp"
 			e2e_unlock
@@ -255,6 +276,13 @@ e2e_tang_image()
 		echo "$key" > "$dir/stamp"
 	fi
 	e2e_unlock
+}
+
+# e2e_tang_enroll DEV PIN CONFIG: a clevis keyslot on DEV (for the tang image)
+e2e_tang_enroll()
+{
+	SEAL_TEST_FAST_PBKDF=1 "$e2e_build/userspace/tests/sealctl" enroll --no-tokens \
+		--key-file "$E2E_PASSPHRASE_FILE" "$1" clevis "$2" "$3"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -511,9 +539,12 @@ e2e_spawn()
 #                      initramfs without systemd; the systemd one reads its sealtab)
 #   --nic              a network card (virtio-net) on QEMU's user-mode network, isolated
 #                      (restrict=on: nothing beyond it is reachable)
-#   --tang DB          and a tang server with the keys in DB at E2E_TANG_A_URL's address,
-#                      port 80: tangd started by QEMU for each connection (guestfwd,
-#                      tests/e2e/lib/tangd-stdio; its log is added to the transcript)
+#   --tang "IP=DB..."  and tang servers: at each IP, port 80, tangd with the keys in DB,
+#                      started by QEMU for each connection (guestfwd, one per server,
+#                      tests/e2e/lib/tangd-stdio); each server's log is added to the
+#                      transcript, its lines starting "[tangd IP on the host]". DB
+#                      "stopped": each connection is closed at once (a host whose tang
+#                      service is not running)
 #   --log FILE         the boot transcript (default build/test-logs/e2e/last.log)
 #   --timeout S        limit for the whole boot (default 600; each step has its own)
 # e2e_boot e2e_boot_once-ARGS...: one boot, booted again (at most three in all) when the
@@ -548,7 +579,7 @@ e2e_boot_once()
 {
 	local kernel=6.1 flavour=shell tpm=yes disk=$E2E_IMAGE persist="" append="" late=""
 	local log=$e2e_logs/last.log timeout=600 kver run qemu qemu_pid con_pid rc snapshot a
-	local cmdline accel me seal_args="" nic="" tang=""
+	local cmdline accel me seal_args="" nic="" tang="" fwd="" srv
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--kernel) kernel=$2; shift 2 ;;
@@ -605,9 +636,14 @@ e2e_boot_once()
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
 		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
 	if [ -n "$nic" ]; then
-		a=${E2E_TANG_A_URL#http://}
-		qemu+=(-netdev "user,id=net0,restrict=on${tang:+,guestfwd=tcp:$a:80-cmd:$e2e_top/tests/e2e/lib/tangd-stdio $tang $run/tangd.log}"
-			-device virtio-net-pci,netdev=net0)
+		for srv in $tang; do
+			if [ "${srv#*=}" = stopped ]; then
+				fwd+=",guestfwd=tcp:${srv%%=*}:80-cmd:/bin/true"
+			else
+				fwd+=",guestfwd=tcp:${srv%%=*}:80-cmd:$e2e_top/tests/e2e/lib/tangd-stdio ${srv#*=} $run/tangd-${srv%%=*}.log"
+			fi
+		done
+		qemu+=(-netdev "user,id=net0,restrict=on$fwd" -device virtio-net-pci,netdev=net0)
 	fi
 	if [ -n "$late" ]; then
 		qemu+=(-device pcie-root-port,id=hotplug0,chassis=1)
@@ -646,7 +682,12 @@ e2e_boot_once()
 		sed 's/^/console: qemu: /' "$run/qemu.log" >&2
 	fi
 	kill "$qemu_pid" 2>/dev/null
-	[ -s "$run/tangd.log" ] && sed 's/^/[tangd on the host] /' "$run/tangd.log" >> "$log"
+	# (on a line of their own: a guest stopped mid-line leaves none)
+	[ -n "$tang" ] && [ -n "$(tail -c 1 "$log")" ] && echo >> "$log"
+	for srv in $tang; do
+		a=${srv%%=*}
+		[ -s "$run/tangd-$a.log" ] && sed "s/^/[tangd $a on the host] /" "$run/tangd-$a.log" >> "$log"
+	done
 	guest_watch_wait
 	e2e_kernel_log_verdict "$run" "$log" || { [ $rc = 0 ] && rc=1; }
 	if [ $rc != 0 ]; then
