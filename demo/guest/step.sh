@@ -4,7 +4,9 @@
 # root, with the host's tools, its standard input and output on the serial console that
 # demo/run drives. Lines "demo| ..." are what demo/run shows; "DEMO-ASK what" asks demo/run
 # to type a passphrase (read here without echo, kept in this shell, handed on through
-# pipes); "DEMO-OK step" / "DEMO-FAIL step: why" are what demo/run checks.
+# pipes); "DEMO-OK step" / "DEMO-FAIL step: why" are what demo/run checks. The checks of
+# the booted system are tests/e2e/guest/checks.sh's, the ones make check's boots run
+# (tests/README.md, "make demo and make check").
 # $1: MODE,BUILD[,ROW]
 #   install  format /dev/vda1, enroll tpm2 + recovery, make the root file system with a
 #            PostgreSQL cluster and store ROW in a table   (from the plain installer system)
@@ -18,6 +20,8 @@ name=sealroot
 pcrs=7+10+15
 export PATH=$build/userspace:$PATH TPM2TOOLS_TCTI=device:/dev/tpmrm0 TSS2_LOG=all+none
 failed=0
+SEALCTL=sealctl
+. "$top/tests/e2e/guest/checks.sh"
 
 say() { echo "demo| $*"; }
 # run CMD...: show the command, run it, show its output indented; CMD's status
@@ -97,24 +101,19 @@ install_system()
 
 look()
 {
-	local out rc keys
 	say "The root file system is /dev/mapper/$name; the initramfs unlocked it through the TPM."
 	say "What the kernel has as the mapping's key: only a name, even with --showkeys:"
-	run dmsetup table --showkeys "$name"
-	grep -q " :64:logon:seal:" /tmp/demo-out
-	check table-names-key $? "the table does not name a logon key"
+	check_table_logon "$name"
+	check table-names-key $? "the table is not seal's or does not name a logon key"
 	say "The DEK went in as a logon key (unreadable from userspace) and was unlinked:"
-	keys=$(grep -c ' seal:' /proc/keys)
-	say "# grep -c ' seal:' /proc/keys"
-	say "  $keys"
-	check no-key-in-keyrings "$keys" "root sees $keys seal:... keys"
+	check_no_seal_key
+	check no-key-in-keyrings $? "root sees seal:... keys"
 	say "PCR 15 was extended after the unlock, so the TPM's policy no longer holds:"
-	run tpm2_pcrread sha256:15
+	check_pcr15_moved
+	check pcr15-moved $? "PCR 15 is at its reset value"
 	say "Root asks the TPM for the KEK again, with sealctl, as the initramfs did:"
-	run sealctl open --test-passphrase --token-only "$dev"
-	rc=$?
-	say "(exit $rc: 12 means the PCR values differ from the sealed policy)"
-	check tpm-refuses-root "$([ $rc = 12 ] && echo 0 || echo 1)" "exit $rc instead of 12"
+	check_token_refused "$dev"
+	check tpm-refuses-root $? "sealctl did not get exit 12"
 	say "What root *can* do is read the data through the mapping - that is what it is for:"
 	postgres read
 	[ "$failed" = 0 ] && echo "DEMO-OK look"
@@ -127,12 +126,10 @@ rotate()
 	say "The new boot chain is trusted: re-seal the TPM keyslot to this boot's PCRs."
 	say "That takes an existing KEK (the TPM refuses now), so the passphrase once more:"
 	ask "admin passphrase (rotate-kek)"
-	printf '%s' "$secret" | run sealctl rotate-kek --key-file - "$dev"
-	check rotate-kek $? "sealctl rotate-kek failed"
+	printf '%s' "$secret" | check_rotate_kek "$dev" "$pcrs"
+	check rotate-kek $? "sealctl rotate-kek failed, or not one new tpm2 keyslot bound to $pcrs"
 	unset secret
 	run sealctl list "$dev"
-	grep -qE '^[0-9]+ +tpm2 .*pcrs=7\+10\+15' /tmp/demo-out
-	check new-tpm2-slot $? "no tpm2 keyslot after rotate-kek"
 	[ "$failed" = 0 ] && echo "DEMO-OK rotate"
 }
 

@@ -226,7 +226,7 @@ case2()
 	local f=$1
 	e2e_check "$k $f: case 2: PCR 10 changed: prompt, wrong passphrase refused, right one boots" \
 		--kernel "$k" --flavour "$f" --log "$e2e_logs/case2-pcr-changed-$k-$f.log" \
-		--append ima_hash=sha1 \
+		--append "$E2E_CHANGED_CHAIN" \
 		-- timeout=240 reject="$(emergency_banner "$f")" \
 		expect='PCR values differ' expect="$E2E_PROMPT" send="not the passphrase" \
 		expect='no keyslot accepts this passphrase' expect="$E2E_PROMPT" \

@@ -205,6 +205,46 @@ e2e_image()
 }
 
 # ---------------------------------------------------------------------------------------
+# Host-side checks the e2e files share with make demo (demo/run), so that a promise both
+# tell is checked by the same code (tests/README.md, "make demo and make check").
+
+# E2E_CHANGED_CHAIN: the kernel argument that changes a bound PCR before the initramfs runs,
+# as a kernel, boot loader or firmware update would: the kernel measures IMA's boot aggregate
+# into PCR 10 with another hash (see e2e_image)
+E2E_CHANGED_CHAIN=ima_hash=sha1
+
+# e2e_raw_disk_hits DISK TEXT PART: how often the raw DISK holds TEXT as text strings(1)
+# finds, and PART (TEXT's random part) as any bytes: prints "STRINGS BYTES"; returns 0 when
+# both are 0. A strings or grep that could not read DISK is a failure, not "0 times".
+e2e_raw_disk_hits()
+{
+	local n m
+	n=$(set -o pipefail; strings -n 8 "$1" | { grep -c -F -- "$2" || true; }) || n=strings-failed
+	m=$(grep -a -c -F -- "$3" "$1")
+	[ $? -le 1 ] || m=grep-failed
+	echo "$n $m"
+	[ "$n" = 0 ] && [ "$m" = 0 ]
+}
+
+# e2e_secret_nowhere FILE... < SECRET: the secret (one line on standard input: a pipe or a
+# file, never argv) is in none of the FILEs, searched as a fixed string in any bytes; prints
+# the FILEs that hold it. Status 0: in none; 1: found; 2: no secret given or a FILE unreadable.
+e2e_secret_nowhere()
+{
+	local secret rc
+	IFS= read -r secret
+	[ -n "$secret" ] || { echo "(no secret to search for)"; return 2; }
+	grep -a -l -F -f <(printf '%s\n' "$secret") -- "$@"
+	rc=$?
+	unset secret
+	case $rc in
+	0) return 1 ;;
+	1) return 0 ;;
+	*) return 2 ;;
+	esac
+}
+
+# ---------------------------------------------------------------------------------------
 # The tang variant of the image (the tang boot): a copy of the shared disk whose two
 # volumes have their tpm2 keyslot replaced by tang bindings, to four servers:
 #   A  E2E_TANG_A_URL  answers
