@@ -10,6 +10,9 @@
 # many bios in flight, large ones shared between CPUs; the online re-encryption walks a
 # volume from one key to another; suspend waits for the requests still at cryptd.
 # vm-timeout: 600
+# In make check on 6.1 only, whose completion callback goes through compat.h's shim (6.12
+# passes the data pointer directly); make stress runs it on both.
+# check-kernels: 6.1
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/lib/guest-trace.sh"
