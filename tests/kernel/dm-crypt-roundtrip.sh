@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The foundation, independent of our target: stock dm-crypt (aes-xts-plain64) over a RAM
 # disk in the guest kernel round-trips data, with a hex key and with a keyring key.
+# check-kernels: 6.12
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 

@@ -4,6 +4,7 @@
 # refused with its message, the device outlives its keyring key, `key wipe` / `key set`
 # behave, and the key bytes appear nowhere userspace can look.
 # vm-timeout: 900
+# check-kernels: 6.12
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 . "$SEAL_ROOT/tests/lib/guest-trace.sh"

@@ -3,6 +3,7 @@
 # The device's life: suspend/resume while fio writes and verifies, a table reload to a new
 # key (with suspend), the status counters, remove with no I/O, and module unload/reload.
 # vm-timeout: 600
+# check-kernels: 6.12
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 

@@ -8,6 +8,7 @@
 # straddling the boundary reads and writes the right bytes; key wipe and key set cover
 # both keys; bad messages and tables are refused with their sentence.
 # vm-timeout: 900
+# check-kernels: 6.12
 . "$SEAL_ROOT/tests/lib/ktap.sh"
 . "$SEAL_ROOT/tests/lib/guest.sh"
 
