@@ -45,7 +45,7 @@ guest_watch_wait()
 # guest_kernel_problems VERDICTS SERIAL_LOG [DMESG]: every problem in the guest's kernel
 # log, one line each, "problem: ..." when it fails the test and "excused: ..." when it is a
 # stall report (soft lockup, RCU CPU stall) without a dm-seal frame while the host ran that
-# vCPU for less than half of the reported time. Stalls are judged from SERIAL_LOG, in the
+# vCPU for less than half of the reported time, or whose stacks are in the harness's 9p root. Stalls are judged from SERIAL_LOG, in the
 # order the host saw them; DMESG adds what the console may have missed.
 guest_kernel_problems()
 {

@@ -11,13 +11,18 @@
 # of the log (SECONDS is "-" for an RCU stall, whose length is in jiffies): under TCG a vCPU
 # thread the host did not run for that long is reported exactly so, and only the host can tell
 # (tests/lib/vcpu-watch.py); in-guest checks ignore these lines, the runners weigh them
-# against what the host measured.
+# against what the host measured. A stall report without a dm-seal frame whose stacks run in
+# 9p (the file system through which the test harness gives each guest the host's root; the
+# product never uses it) is printed as "excused: LINE (...)": a page clear under TCG inside
+# 9p's readdir buffer allocation has locked a CPU for minutes while the host ran it.
 function flush_lockup()
 {
 	if (lockup == "")
 		return
 	if (lockup_ours)
 		print "problem: " lockup " (dm-seal frame in its stack)"
+	else if (lockup_9p)
+		print "excused: " lockup " (no dm-seal frame; its stack is in 9p, the test harness's root file system)"
 	else
 		print "host-judged: " lockups " " lockup_cpu " " lockup_secs " " lockup
 	lockup = ""
@@ -46,6 +51,7 @@ function rcu_report_line(m)
 	lockups++
 	lockup = msg
 	lockup_ours = 0
+	lockup_9p = 0
 	lockup_cpu = msg
 	sub(/.*CPU#/, "", lockup_cpu)
 	sub(/[^0-9].*/, "", lockup_cpu)
@@ -60,6 +66,7 @@ function rcu_report_line(m)
 	lockups++
 	lockup = msg
 	lockup_ours = 0
+	lockup_9p = 0
 	lockup_cpu = "?"
 	lockup_secs = "-"
 	rcu_stall = 1
@@ -84,6 +91,8 @@ rcu_stall {
 		}
 		if (msg ~ /\[dm_seal\]/)
 			lockup_ours = 1
+		if (msg ~ /\[9p(net[a-z_]*)?\]/)
+			lockup_9p = 1
 		next
 	}
 }
@@ -92,6 +101,8 @@ rcu_stall {
 lockup != "" {
 	if (msg ~ /\[dm_seal\]/)
 		lockup_ours = 1
+	if (msg ~ /\[9p(net[a-z_]*)?\]/)
+		lockup_9p = 1
 	if (msg ~ /<\/TASK>/) {
 		flush_lockup()
 		next
