@@ -43,6 +43,10 @@ class Console:
     def __init__(self, path, transcript):
         self.sock = self._connect(path)
         self.log = open(transcript, "ab", buffering=0)
+        # E2E_TIMESTAMPS=1: the raw bytes again, each read prefixed with its arrival time, in
+        # TRANSCRIPT.times, so that the transcript the checks read stays as the guest wrote it
+        self.times = (open(transcript + ".times", "ab", buffering=0)
+                      if os.environ.get("E2E_TIMESTAMPS") else None)
         self.raw = ""
         self.text = ""
         self.mark = 0
@@ -81,8 +85,8 @@ class Console:
         if not data:
             self.closed = True
             return False
-        if os.environ.get("E2E_TIMESTAMPS"):
-            self.log.write(b"<%.2f>" % (time.monotonic() - T0))
+        if self.times:
+            self.times.write(b"<%.2f>" % (time.monotonic() - T0) + data)
         self.log.write(data)
         self.raw += data.decode("latin-1")
         # strip escapes over the whole raw text: a sequence may span two reads
@@ -117,8 +121,8 @@ class Console:
     def finish(self):
         """Leave a transcript fit for reading: without escape sequences and CRs."""
         self.log.close()
-        if os.environ.get("E2E_TIMESTAMPS"):
-            return
+        if self.times:
+            self.times.close()
         with open(self.log.name, "w", encoding="latin-1") as f:
             f.write(self.text)
 

@@ -646,6 +646,7 @@ e2e_boot_once()
 	E2E_RUNS+=("$run")
 	mkdir -p "$(dirname "$log")"
 	: > "$log"
+	rm -f "$log.times"
 
 	cmdline="console=ttyS0,115200 panic=-1 oops=panic root=/dev/mapper/$E2E_NAME rootfstype=ext4 rw"
 	cmdline+=" rd.shell rd.retry=60 rd.skipfsck fsck.mode=skip"
