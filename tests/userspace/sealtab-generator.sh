@@ -5,7 +5,7 @@
 # systemd-analyze verify), one warning and no unit for a bad line, the initramfs's parser
 # (dracut/90seal/seal-lib.sh) agreeing with sealtab.c on the same file, and sealctl open's
 # refusals for an unknown NAME (exit 23) and an unsafe key file (exit 24). The opening
-# itself is tested in a guest (tests/kernel/sealctl-open.sh), and the units under systemd as
+# itself is tested in a guest (tests/kernel/sealctl-no-tpm.sh), and the units under systemd as
 # PID 1 in one (tests/kernel/sealtab-boot.sh: a key file 0600 opens, 0644 is refused).
 . "$(dirname "$0")/helpers/common.sh"
 require systemd-analyze systemd-escape
@@ -112,7 +112,7 @@ done | sort)
 ktap_same "the initramfs's parser reads the same entries and devices" "$(echo "$sh_out" | sort -u)" "$want"
 ktap_same "... and names as many bad lines" "$(wc -l < "$WORK/sh.err")" 4
 
-# sealctl open NAME's refusals (the opening itself: tests/kernel/sealctl-open.sh)
+# sealctl open NAME's refusals (the opening itself: tests/kernel/sealctl-no-tpm.sh)
 ktap_expect "open NAME: neither a sealtab entry nor a device: one line, exit 23" 23 \
 	"^sealctl: nosuch: no such volume in $tab, and no such device$" \
 	"$SEALCTL" --sealtab "$tab" open nosuch
