@@ -58,7 +58,7 @@ expect_volumes()
 # check NAME CONDITION-STATUS DIAG...: one result
 check() { local name=$1 rc=$2; shift 2; [ "$rc" = 0 ] || ktap_diag "$@"; ktap_result "$name" "$rc"; }
 
-ktap_begin 41
+ktap_begin 42
 
 U1=0e3b1c1a-6d52-4b8e-9e4f-111111111111
 U2=0e3b1c1a-6d52-4b8e-9e4f-222222222222
@@ -394,6 +394,17 @@ got=$(
 )
 [ "$got" = "ynynnnyn" ]
 check "seal_network: hostonly with a tang-bound host volume, or =yes; not for a TPM-only host, a generic image, or =no" $? "$got"
+got=$(
+	dinfo() { :; }
+	. "$mod/module-setup.sh"
+	seal_sealctl_path() { echo sealctl; }
+	sealctl() { echo "sealctl: /dev/vdb1: cannot read" >&2; return 3; }
+	seal_host_volumes() { echo "/dev/vdb1 root"; }
+	hostonly=1 seal_network=auto
+	seal_wants_network && echo y || echo n
+)
+[ "$got" = n ]
+check "seal_network: not for a host volume sealctl cannot list (no JSON is no tang binding)" $? "$got"
 
 # hostonly: only the host's volumes, and forced entries, reach the image's sealtab.
 touch "$work/vdb1" "$work/vdc1"
