@@ -45,7 +45,7 @@ int clevis_token_decrypt(const char *json, unsigned int timeout_s, int *keyslot,
 	return r;
 }
 
-bool clevis_token_uses_tpm2(const char *json)
+bool clevis_token_uses(const char *json, const char *pin)
 {
 	_cleanup_json_ json_object *binding = NULL;
 	_cleanup_free_ char *jwe = NULL;
@@ -55,5 +55,5 @@ bool clevis_token_uses_tpm2(const char *json)
 	if (clevis_token_parse(json, &keyslot, &jwe, &bad) < 0)
 		return false;
 	binding = clevis_jwe_binding(jwe);
-	return binding && clevis_binding_uses(binding, "tpm2");
+	return binding && clevis_binding_uses(binding, pin);
 }

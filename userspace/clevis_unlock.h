@@ -20,9 +20,10 @@ int clevis_token_decrypt(const char *json, unsigned int timeout_s, int *keyslot,
 			 struct secret **pass, char *why, size_t size);
 
 /*
- * Does the token's JWE take its secret out of a TPM (a tpm2 pin, alone or
- * inside sss)? clevis's tpm2 pin extends nothing: the caller measures.
+ * Does the token's JWE use @pin, alone or inside sss? "tpm2": it takes its
+ * secret out of a TPM (clevis's tpm2 pin extends nothing: the caller
+ * measures); "tang": it needs the network.
  */
-bool clevis_token_uses_tpm2(const char *json);
+bool clevis_token_uses(const char *json, const char *pin);
 
 #endif /* SEAL_CLEVIS_UNLOCK_H */

@@ -214,6 +214,8 @@ enum seal_exit cmd_open(const struct seal_opts *cmdline, char **argv)
 	e = volume_load(path, true, &cd);
 	if (e == SEAL_EXIT_OK)
 		e = volume_check_seal(cd, path);
+	if (e == SEAL_EXIT_OK)
+		open_sealtab_netdev_hint(cd, &v);
 	if (e == SEAL_EXIT_OK && reenc_in_progress(cd))
 		e = fail(SEAL_EXIT_REENCRYPTING, path,
 			 "a DEK rotation is in progress: it opens nowhere else, reencrypt --resume finishes it");

@@ -40,11 +40,11 @@ static bool unlock_by_token(struct crypt_device *cd, const char *path, const str
 		return false;
 	r = clevis_token_decrypt(json, o->clevis_timeout, &keyslot, &pass, why, sizeof(why));
 	if (r < 0) {
-		u->foreign_tried = clevis_token_uses_tpm2(json);
+		u->foreign_tried = clevis_token_uses(json, "tpm2");
 		note(path, "keyslot %d's own token: %s; asking for a passphrase", slot, why);
 		return false;
 	}
-	u->foreign_tpm = clevis_token_uses_tpm2(json);
+	u->foreign_tpm = clevis_token_uses(json, "tpm2");
 	size = vk->size;
 	r = crypt_volume_key_get(cd, slot, (char *)vk->data, &size, (const char *)pass->data, pass->len);
 	if (r < 0)

@@ -2,6 +2,7 @@
 /*
  * sealctl open NAME: a sealtab entry turned into open's device, mapping name
  * and options (open_sealtab.h). What the command line says wins over the entry.
+ * And one hint about the entry, once the volume's tokens are known.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,11 +10,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <libcryptsetup.h>
+
 #include "askpass.h"
 #include "cleanup.h"
+#include "clevis_token.h"
+#include "clevis_unlock.h"
 #include "open_sealtab.h"
 #include "report.h"
 #include "sealtab.h"
+#include "token.h"
 #include "unlock.h"
 
 static void warn_line(const char *path, unsigned int line, const char *msg)
@@ -38,6 +44,7 @@ static enum seal_exit entry_options(const struct sealtab_entry *e, struct seal_o
 		o->tcti = v->tcti = TAKE_PTR(tcti);
 	if (sealtab_opt(e->options, "readonly", NULL) || sealtab_opt(e->options, "read-only", NULL))
 		o->read_only = true;
+	v->netdev = sealtab_opt(e->options, "_netdev", NULL);
 	if (sealtab_opt(e->options, "tpm2-pcrs", NULL) && !o->no_tokens) {
 		/* which PCRs a keyslot is bound to is the initramfs's check (seal-lib.sh) */
 		note(e->name, "tpm2-pcrs= in the sealtab: tokens are not tried after boot");
@@ -92,4 +99,25 @@ enum seal_exit open_sealtab_resolve(const char *arg, struct seal_opts *o, struct
 	if (!v->device || !v->name)
 		return fail(SEAL_EXIT_FAILURE, arg, "out of memory");
 	return entry_options(e, o, v);
+}
+
+void open_sealtab_netdev_hint(struct crypt_device *cd, const struct sealtab_volume *v)
+{
+	int max = crypt_token_max(CRYPT_LUKS2);
+	const char *json;
+
+	if (!v->device || v->netdev)
+		return;
+	for (int id = 0; id < max; id++) {
+		_cleanup_free_ char *type = NULL;
+
+		if (crypt_token_json_get(cd, id, &json) < 0)
+			continue;
+		type = seal_token_type(json);
+		if (!type || strcmp(type, CLEVIS_TOKEN_TYPE) || !clevis_token_uses(json, "tang"))
+			continue;
+		note(v->name, "token %d binds it to tang, but its sealtab entry has no _netdev: at boot seal-open@%s.service runs before the network is up",
+		     id, v->name);
+		return;
+	}
 }

@@ -15,8 +15,9 @@
 #include "secret.h"
 #include "tpm2.h"
 
+/* the one version, debian/changelog's: userspace/Makefile passes mk/version's */
 #ifndef SEAL_VERSION
-#define SEAL_VERSION "0.1"
+#error "SEAL_VERSION is not defined: build with userspace/Makefile (it passes mk/version)"
 #endif
 
 struct command {

@@ -33,8 +33,9 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* the one version, debian/changelog's: userspace/Makefile passes mk/version's */
 #ifndef SEAL_VERSION
-#define SEAL_VERSION "0.1"
+#error "SEAL_VERSION is not defined: build with userspace/Makefile (it passes mk/version)"
 #endif
 
 static int plugin_errno(int r)

@@ -237,13 +237,13 @@ static bool try_clevis_token(struct attempt *a, int id, const char *json, struct
 	r = clevis_token_decrypt(json, a->opts->clevis_timeout, &keyslot, &pass, why, sizeof(why));
 	if (r < 0) {
 		/* a tpm2 pin may have unsealed before another pin of an sss failed */
-		out->foreign_tried |= r != -EINVAL && clevis_token_uses_tpm2(json);
+		out->foreign_tried |= r != -EINVAL && clevis_token_uses(json, "tpm2");
 		note(a->path, "token %d (clevis): %s", id, why);
 		attempt_failed(a, r == -EINVAL ? SEAL_EXIT_TOKEN : SEAL_EXIT_CLEVIS);
 		return false;
 	}
 	/* clevis's tpm2 pin unsealed and extended nothing: the caller measures, opened or not */
-	out->foreign_tpm |= clevis_token_uses_tpm2(json);
+	out->foreign_tpm |= clevis_token_uses(json, "tpm2");
 	if (get_key(a, keyslot, pass, out) < 0) {
 		note(a->path, "token %d (clevis): the decrypted key opens no keyslot (keyslot %d)", id, keyslot);
 		attempt_failed(a, SEAL_EXIT_TOKEN);

@@ -47,13 +47,14 @@ seal_host_volumes()
 }
 
 # The host volumes (seal_host_volumes) bound to a tang server, one "DEVICE NAME" a line.
+# Compared with true: jq 1.6's -e succeeds on no input (sealctl failing to read the volume).
 seal_host_tang_volumes()
 {
 	local _dev _name _sealctl
 	_sealctl=$(seal_sealctl_path)
 	seal_host_volumes | while read -r _dev _name; do
-		"$_sealctl" list --json "$_dev" 2>/dev/null | jq -e '[.keyslots[] | select(.type == "clevis")
-			| .clevis | .. | objects | select(.pin == "tang")] | length > 0' >/dev/null &&
+		[[ $("$_sealctl" list --json "$_dev" 2>/dev/null | jq '[.keyslots[] | select(.type == "clevis")
+			| .clevis | .. | objects | select(.pin == "tang")] | length > 0' 2>/dev/null) == true ]] &&
 			echo "$_dev $_name"
 	done
 }

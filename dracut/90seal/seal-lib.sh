@@ -361,18 +361,14 @@ seal_seconds_arg()
 # default 10.
 seal_tpm_timeout() { seal_seconds_arg rd.seal.tpm-timeout 10; }
 
-# seal_has_tpm2_slot DEV: some keyslot of DEV is unlocked by a TPM2 (ours or systemd's).
+# seal_has_tpm2_slot DEV: some keyslot of DEV is unlocked by a TPM2 (ours or systemd's),
+# by its type in sealctl's JSON (Documentation/sealctl-json.schema.json); a malformed tpm2
+# token still counts. Fails when sealctl cannot list DEV (jq 1.6's -e succeeds on no input,
+# hence the comparison).
 seal_has_tpm2_slot()
 {
-	local _slot _type _rest
-	sealctl list "$1" 2>/dev/null | {
-		while read -r _slot _type _rest; do
-			case "$_type" in
-			tpm2 | systemd-tpm2) exit 0 ;;
-			esac
-		done
-		exit 1
-	}
+	[ "$(sealctl list --json "$1" 2>/dev/null |
+		jq 'any(.keyslots[]; .type == "tpm2" or .type == "systemd-tpm2")' 2>/dev/null)" = true ]
 }
 
 # seal_unseal_pending: an unseal of this boot (sealctl open --defer-lock) is not measured

@@ -22,7 +22,7 @@ dkms_deb=$debs/dm-seal-dkms_${version}_all.deb
 # dh_compress's .gz taken off
 files() { dpkg-deb -c "$1" 2>/dev/null | awk '$1 ~ /^-/ {print $6}' | sed -e 's|^\./||' -e 's|\.gz$||' | sort; }
 
-ktap_begin 11
+ktap_begin 12
 log=$(make -C "$SEAL_ROOT" deb BUILD="$tmp/build" 2>&1)
 rc=$?
 [ $rc != 0 ] && ktap_diag "$(echo "$log" | tail -30)"
@@ -75,4 +75,8 @@ ktap_diag "sealctl Depends: $depends"
 links_deps() { grep -q libcryptsetup12 <<<"$depends" && grep -q libtss2-esys <<<"$depends" &&
 	grep -q libjson-c <<<"$depends"; }
 ktap_check "sealctl depends on the libraries it links (libcryptsetup12, libtss2-esys, libjson-c)" links_deps
+# the dracut module refuses to go into an image without jq (module-setup.sh), so a Recommends
+# that --no-install-recommends or an earlier removal drops is not enough
+depends_jq() { tr -d ' ' <<<"$depends" | tr ',' '\n' | grep -qx 'jq'; }
+ktap_check "sealctl depends on jq (the dracut module reads sealctl list --json with it)" depends_jq
 ktap_end

@@ -58,7 +58,7 @@ expect_volumes()
 # check NAME CONDITION-STATUS DIAG...: one result
 check() { local name=$1 rc=$2; shift 2; [ "$rc" = 0 ] || ktap_diag "$@"; ktap_result "$name" "$rc"; }
 
-ktap_begin 40
+ktap_begin 42
 
 U1=0e3b1c1a-6d52-4b8e-9e4f-111111111111
 U2=0e3b1c1a-6d52-4b8e-9e4f-222222222222
@@ -120,12 +120,16 @@ check "options: KEY=VALUE, flags, absent ones" $? "$got"
 got=$(in_initramfs "" "" 'for w in 7 7+15 15,7 0+7; do seal_pcr_list_covers 7+15 $w && echo y || echo n; done' | tr -d '\n')
 [ "$got" = yyyn ]
 check "tpm2-pcrs=: a keyslot bound to 7+15 covers 7, 7+15 and 15,7, not 0+7" $? "$got"
-# A sealctl that answers `list --json` only (as the schema has it): the PCR lists reach
-# seal_tpm2_pcrs_ok from the JSON, not from the human table.
+# A sealctl that answers `list --json` only (as the schema has it; plain `list`, the human
+# table, is refused): the PCR lists reach seal_tpm2_pcrs_ok, and the keyslot types
+# seal_has_tpm2_slot, from the JSON. /dev/vdb: tpm2 and systemd-tpm2 keyslots; /dev/vdc:
+# systemd-tpm2 only; /dev/vdd: a malformed tpm2 token; /dev/vde: no TPM2 keyslot (passphrase,
+# recovery, clevis); any other device: sealctl cannot read it.
 cat > "$work/bin/sealctl" <<'EOF'
 #!/bin/sh
-[ "$1 $2 $3" = "list --json /dev/vdb" ] || { echo "sealctl stub: unexpected: $*" >&2; exit 2; }
-cat <<'JSON'
+[ "$1 $2" = "list --json" ] || { echo "sealctl stub: unexpected: $*" >&2; exit 2; }
+case "$3" in
+/dev/vdb) cat <<'JSON'
 { "device": "/dev/vdb", "uuid": "0e3b1c1a-6d52-4b8e-9e4f-111111111111",
   "keyslots": [
     { "keyslot": 0, "type": "passphrase", "pbkdf": "argon2id" },
@@ -137,12 +141,42 @@ cat <<'JSON'
   ],
   "token-problems": [] }
 JSON
+;;
+/dev/vdc) cat <<'JSON'
+{ "device": "/dev/vdc", "uuid": "0e3b1c1a-6d52-4b8e-9e4f-111111111111",
+  "keyslots": [ { "keyslot": 0, "type": "passphrase", "pbkdf": "argon2id" },
+    { "keyslot": 1, "type": "systemd-tpm2", "pbkdf": "pbkdf2", "token": 0 } ],
+  "token-problems": [] }
+JSON
+;;
+/dev/vdd) cat <<'JSON'
+{ "device": "/dev/vdd", "uuid": "0e3b1c1a-6d52-4b8e-9e4f-111111111111",
+  "keyslots": [ { "keyslot": 0, "type": "passphrase", "pbkdf": "argon2id" },
+    { "keyslot": 1, "type": "tpm2", "pbkdf": "pbkdf2", "token": 0, "problem": "token malformed: x" } ],
+  "token-problems": [ { "token": 0, "type": "seal-tpm2", "problem": "malformed: x" } ] }
+JSON
+;;
+/dev/vde) cat <<'JSON'
+{ "device": "/dev/vde", "uuid": "0e3b1c1a-6d52-4b8e-9e4f-111111111111",
+  "keyslots": [ { "keyslot": 0, "type": "passphrase", "pbkdf": "argon2id" },
+    { "keyslot": 1, "type": "recovery", "pbkdf": "pbkdf2", "token": 0 },
+    { "keyslot": 2, "type": "clevis", "pbkdf": "pbkdf2", "token": 1,
+      "clevis": { "pin": "sss", "t": 1, "pins": [ { "pin": "tpm2", "pcr_ids": "7" },
+        { "pin": "tang", "url": "http://tpm2" } ] } } ],
+  "token-problems": [] }
+JSON
+;;
+*) echo "sealctl: cannot read $3" >&2; exit 3 ;;
+esac
 EOF
 chmod +x "$work/bin/sealctl"
 got=$(in_initramfs "" "" 'for w in 0+7 11,15 7+11+15 0+15 8; do seal_tpm2_pcrs_ok /dev/vdb $w && echo y || echo n; done' 2>&1 | tr -d '\n')
-rm "$work/bin/sealctl"
 [ "$got" = yyynn ]
 check "tpm2-pcrs=: the keyslots' PCR arrays come from sealctl list --json (0+7, 11,15, 7+11+15 covered; 0+15, 8 not)" $? "$got"
+got=$(in_initramfs "" "" 'for d in /dev/vdb /dev/vdc /dev/vdd /dev/vde /dev/vdz; do seal_has_tpm2_slot $d && echo y || echo n; done' 2>&1 | tr -d '\n')
+rm "$work/bin/sealctl"
+[ "$got" = yyynn ]
+check "TPM wait: the tpm2 and systemd-tpm2 keyslot types come from sealctl list --json (tpm2, systemd-tpm2, malformed tpm2: a TPM2 volume; passphrase, recovery and clevis, or an unreadable device: not)" $? "$got"
 got=$(in_initramfs "" "" 'seal_check_options v "tries=3,bogus,nofail"' 2>&1)
 [ "$got" = "warning: seal: v: unknown option 'bogus' ignored" ]
 check "unknown options are named in a warning" $? "$got"
@@ -360,6 +394,17 @@ got=$(
 )
 [ "$got" = "ynynnnyn" ]
 check "seal_network: hostonly with a tang-bound host volume, or =yes; not for a TPM-only host, a generic image, or =no" $? "$got"
+got=$(
+	dinfo() { :; }
+	. "$mod/module-setup.sh"
+	seal_sealctl_path() { echo sealctl; }
+	sealctl() { echo "sealctl: /dev/vdb1: cannot read" >&2; return 3; }
+	seal_host_volumes() { echo "/dev/vdb1 root"; }
+	hostonly=1 seal_network=auto
+	seal_wants_network && echo y || echo n
+)
+[ "$got" = n ]
+check "seal_network: not for a host volume sealctl cannot list (no JSON is no tang binding)" $? "$got"
 
 # hostonly: only the host's volumes, and forced entries, reach the image's sealtab.
 touch "$work/vdb1" "$work/vdc1"

@@ -4,14 +4,15 @@
 # sample sealtab (ordering, nofail, noauto, _netdev, device-timeout=, key files, escaping,
 # systemd-analyze verify), one warning and no unit for a bad line, the initramfs's parser
 # (dracut/90seal/seal-lib.sh) agreeing with sealtab.c on the same file, and sealctl open's
-# refusals for an unknown NAME (exit 23) and an unsafe key file (exit 24). The opening
-# itself is tested in a guest (tests/kernel/sealctl-open.sh), and the units under systemd as
+# refusals for an unknown NAME (exit 23) and an unsafe key file (exit 24), and its one-line
+# hint when a clevis token binds the volume to tang but the entry lacks _netdev. The opening
+# itself is tested in a guest (tests/kernel/sealctl-no-tpm.sh), and the units under systemd as
 # PID 1 in one (tests/kernel/sealtab-boot.sh: a key file 0600 opens, 0644 is refused).
 . "$(dirname "$0")/helpers/common.sh"
 require systemd-analyze systemd-escape
 GEN=$UBUILD/seal-sealtab-generator
 
-ktap_begin 15
+ktap_begin 17
 
 U=0e3b1c1a-6d52-4b8e-9e4f-111111111111
 tab=$WORK/sealtab
@@ -112,7 +113,7 @@ done | sort)
 ktap_same "the initramfs's parser reads the same entries and devices" "$(echo "$sh_out" | sort -u)" "$want"
 ktap_same "... and names as many bad lines" "$(wc -l < "$WORK/sh.err")" 4
 
-# sealctl open NAME's refusals (the opening itself: tests/kernel/sealctl-open.sh)
+# sealctl open NAME's refusals (the opening itself: tests/kernel/sealctl-no-tpm.sh)
 ktap_expect "open NAME: neither a sealtab entry nor a device: one line, exit 23" 23 \
 	"^sealctl: nosuch: no such volume in $tab, and no such device$" \
 	"$SEALCTL" --sealtab "$tab" open nosuch
@@ -125,5 +126,35 @@ printf 'vol %s %s\n' "$img" "$WORK/key" > "$WORK/tab.key"
 ktap_expect "open NAME: a key file group or others may read is refused before any unlock: one line, exit 24" 24 \
 	"^sealctl: $img: key file $WORK/key refused: (group or others may access it \\(mode 0640; |not owned by root)" \
 	"$SEALCTL" --sealtab "$WORK/tab.key" open --test-passphrase vol
+
+# open NAME's hint: a volume a clevis token binds to tang (an sss share of it here, as the
+# fleet recipe has it) is opened after boot only once the network is up if its entry has
+# _netdev. The token's JWE is only its header (no server is asked: --no-tokens), imported as
+# clevis luks bind writes it; --test-passphrase opens nothing.
+b64url() { basenc --base64url -w0 | tr -d =; }
+tang_jwe="$(printf '{"alg":"ECDH-ES","clevis":{"pin":"tang","tang":{"url":"http://tang.invalid"}}}' | b64url).AA.AA.AA"
+hdr=$(printf '{"alg":"dir","clevis":{"pin":"sss","sss":{"t":1,"jwe":["%s"]}}}' "$tang_jwe" | b64url)
+printf 'pw' > "$WORK/pw"
+# open_hint TAB-LINE [ARG]: what sealctl open --test-passphrase NAME (or ARG) says of it
+open_hint()
+{
+	printf '%s\n' "$1" > "$WORK/tab.net"
+	"$SEALCTL" --sealtab "$WORK/tab.net" open --test-passphrase --no-tokens -d "$WORK/pw" "${2:-vault}" 2>&1 </dev/null
+	echo "exit $?"
+}
+no_tang=$(open_hint "vault $img")
+printf '{"type":"clevis","keyslots":["0"],"jwe":{"ciphertext":"AA","encrypted_key":"","iv":"AA","protected":"%s","tag":"AA"}}' \
+	"$hdr" | cryptsetup token import --json-file - "$img" 2>&1
+got=$(open_hint "vault $img - nofail")
+want="sealctl: vault: token 0 binds it to tang, but its sealtab entry has no _netdev: at boot seal-open@vault.service runs before the network is up
+sealctl: $img: keyslot 0 unlocks the volume
+exit 0"
+ktap_same "open NAME: a tang binding, an entry without _netdev: one line says it opens before the network (and it opens)" \
+	"$got" "${want}"
+got="$no_tang
+$(open_hint "vault $img - _netdev,nofail")
+$(open_hint "vault $img" "$img")"
+ktap_same "... none with _netdev, none without a tang binding, none for a device (not a sealtab name)" \
+	"$(grep -c _netdev <<<"$got") $(grep -c 'exit 0' <<<"$got")" "0 3"
 
 ktap_end
