@@ -116,6 +116,13 @@ ktap_same()
 	return 1
 }
 
+# jq_true FILTER [FILE]: FILTER over the JSON (FILE or stdin) answers exactly true. Not
+# "jq -e": jq 1.6 exits 0 on empty input, so a command that printed nothing would pass.
+jq_true()
+{
+	[ "$(jq "$@" 2>/dev/null)" = true ]
+}
+
 # ktap_take: read a C kselftest's TAP (kselftest.h, kselftest_harness.h) on stdin and take
 # its results as this file's: "ok N name" and "not ok N name" become results under the same
 # name, "ok N [name] # SKIP why" skips, every other line (its header and plan among them) a

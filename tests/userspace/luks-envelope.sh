@@ -71,11 +71,11 @@ ktap_result "luksDump: seal-tpm2 token assigned to keyslot 3" $?
 
 tok=$(cryptsetup token export --token-id "$(cryptsetup luksDump --dump-json-metadata "$img" |
 	jq -r '.tokens | to_entries[] | select(.value.type=="seal-tpm2") | .key')" "$img")
-printf '%s\n' "$tok" | jq -e '.type=="seal-tpm2" and .keyslots==["3"] and ."seal-version"==1
+printf '%s\n' "$tok" | jq_true '.type=="seal-tpm2" and .keyslots==["3"] and ."seal-version"==1
 	and ."tpm2-pcr-bank"=="sha256" and ."tpm2-pcrs"==[7,15] and ."tpm2-pcrs-initial"==[15]
 	and (."tpm2-policy-hash"|length)==64 and ."tpm2-primary-template"=="tcg-srk-ecc-p256"
 	and (."tpm2-primary-name"|length)==68 and ."tpm2-pin"==false
-	and (."tpm2-private"|length)>0 and (."tpm2-public"|length)>0' >/dev/null
+	and (."tpm2-private"|length)>0 and (."tpm2-public"|length)>0'
 ktap_result "token JSON carries every field" $?
 
 out=$("$SEALCTL" list "$img")
@@ -85,10 +85,10 @@ printf '%s\n' "$out" | grep -Eq '^0 +passphrase' &&
 	printf '%s\n' "$out" | grep -Eq '^3 +tpm2 +[0-9]+ +pbkdf2 +pcrs=7\+15 bank=sha256 pin=no at-reset=15'
 ktap_result "list shows passphrase, recovery and tpm2 keyslots" $?
 [ -n "$out" ] || ktap_diag "$out"
-"$SEALCTL" list --json "$img" | jq -e '[.keyslots[].type]==["passphrase","passphrase","recovery","tpm2"]' >/dev/null
+"$SEALCTL" list --json "$img" | jq_true '[.keyslots[].type]==["passphrase","passphrase","recovery","tpm2"]'
 ktap_result "list --json" $?
-"$SEALCTL" status --json "$img" | jq -e '.cipher=="aes-xts-plain64" and ."key-bits"==512 and
-	."sector-size"==4096 and .keyslots==4 and .supported==true' >/dev/null
+"$SEALCTL" status --json "$img" | jq_true '.cipher=="aes-xts-plain64" and ."key-bits"==512 and
+	."sector-size"==4096 and .keyslots==4 and .supported==true'
 ktap_result "status --json of the volume" $?
 
 ktap_expect "stock cryptsetup opens the tpm2 keyslot through the plugin" 0 "Key slot 3 unlocked" \
@@ -122,7 +122,7 @@ cryptsetup token remove --token-id "$(cryptsetup luksDump --dump-json-metadata "
 digest=$(dump | sed -n '/^Digests:/,$p' | sed -n 's/^\tDigest: *//p')
 ktap_expect "rotate-kek (tpm2 keyslots)" 0 "keyslot 3 replaced by keyslot 4" \
 	"$SEALCTL" rotate-kek "$img" -d "$WORK/p1"
-"$SEALCTL" list --json "$img" | jq -e '[.keyslots[] | select(.type=="tpm2") | .keyslot]==[4]' >/dev/null
+"$SEALCTL" list --json "$img" | jq_true '[.keyslots[] | select(.type=="tpm2") | .keyslot]==[4]'
 ktap_result "only the new tpm2 keyslot remains" $?
 ktap_same "exactly one seal-tpm2 token" \
 	"$(cryptsetup luksDump --dump-json-metadata "$img" | jq '[.tokens[] | select(.type=="seal-tpm2")] | length')" 1
