@@ -19,7 +19,6 @@
 #include "open_sealtab.h"
 #include "report.h"
 #include "sealtab.h"
-#include "token.h"
 #include "unlock.h"
 
 static void warn_line(const char *path, unsigned int line, const char *msg)
@@ -109,12 +108,12 @@ void open_sealtab_netdev_hint(struct crypt_device *cd, const struct sealtab_volu
 	if (!v->device || v->netdev)
 		return;
 	for (int id = 0; id < max; id++) {
-		_cleanup_free_ char *type = NULL;
+		const char *type;
+		crypt_token_info st = crypt_token_status(cd, id, &type);
 
-		if (crypt_token_json_get(cd, id, &json) < 0)
+		if (st == CRYPT_TOKEN_INACTIVE || st == CRYPT_TOKEN_INVALID || strcmp(type, CLEVIS_TOKEN_TYPE))
 			continue;
-		type = seal_token_type(json);
-		if (!type || strcmp(type, CLEVIS_TOKEN_TYPE) || !clevis_token_uses(json, "tang"))
+		if (crypt_token_json_get(cd, id, &json) < 0 || !clevis_token_uses(json, "tang"))
 			continue;
 		note(v->name, "token %d binds it to tang, but its sealtab entry has no _netdev: at boot seal-open@%s.service runs before the network is up",
 		     id, v->name);
